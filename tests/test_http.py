@@ -1,0 +1,261 @@
+"""The HTTP layer: status → exception table, both error envelopes, Retry-After, key scrubbing."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+import httpx
+import pytest
+import respx
+
+from ticketmaster_async import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    RateLimitError,
+    ServerError,
+)
+from ticketmaster_async._http import (
+    HTTPSender,
+    RawResponse,
+    error_from_response,
+    parse_rate_limit_headers,
+    parse_retry_after,
+)
+from ticketmaster_async._redact import Redactor
+
+from .conftest import fixture_bytes
+
+NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
+KEY = "SECRET-KEY-3f9a7c0e"
+REDACTOR = Redactor(KEY)
+
+
+def _raw(status: int, body: bytes = b"", **headers: str) -> RawResponse:
+    return RawResponse(
+        status, {k.lower().replace("_", "-"): v for k, v in headers.items()}, body, 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error_class", "code"),
+    [
+        (
+            400,
+            b'{"errors":[{"code":"DIS1015","detail":"bad size","status":"400"}]}',
+            BadRequestError,
+            "DIS1015",
+        ),
+        (
+            401,
+            fixture_bytes("error_401_invalid_apikey_docs.json"),
+            AuthenticationError,
+            "oauth.v2.InvalidApiKey",
+        ),
+        (
+            403,
+            b'{"fault":{"faultstring":"no","detail":{"errorcode":"x.Forbidden"}}}',
+            PermissionDeniedError,
+            "x.Forbidden",
+        ),
+        (404, fixture_bytes("error_404_event_not_found_DIS1004.json"), NotFoundError, "DIS1004"),
+        (
+            429,
+            fixture_bytes("error_429_quota_violation_docs.json"),
+            QuotaExceededError,
+            "policies.ratelimit.QuotaViolation",
+        ),
+        (
+            429,
+            b'{"fault":{"faultstring":"Spike arrest violation. Allowed rate : 5ps",'
+            b'"detail":{"errorcode":"policies.ratelimit.SpikeArrestViolation"}}}',
+            RateLimitError,
+            "policies.ratelimit.SpikeArrestViolation",
+        ),
+        (
+            500,
+            fixture_bytes("commerce_v2_offers_error_500_event_not_found.json"),
+            ServerError,
+            "40001",
+        ),
+        (502, b"<html>bad gateway</html>", ServerError, None),
+        (503, b"", ServerError, None),
+        (
+            504,
+            b'{"fault":{"faultstring":"Gateway Timeout","detail":{"errorcode":'
+            b'"messaging.adaptors.http.flow.GatewayTimeout"}}}',
+            ServerError,
+            "messaging.adaptors.http.flow.GatewayTimeout",
+        ),
+        (418, b"{}", APIStatusError, None),
+    ],
+)
+def test_status_to_exception_table(
+    status: int, body: bytes, error_class: type[APIStatusError], code: str | None
+) -> None:
+    error = error_from_response(_raw(status, body), redactor=REDACTOR, now=NOW, path="/x")
+    assert type(error) is error_class
+    assert error.status_code == status
+    assert error.error_code == code
+    assert str(status) in str(error)
+
+
+def test_error_detail_comes_from_either_envelope() -> None:
+    fault = error_from_response(
+        _raw(401, fixture_bytes("error_401_invalid_apikey_docs.json")), redactor=REDACTOR, now=NOW
+    )
+    assert fault.detail == "Invalid ApiKey"
+    errors = error_from_response(
+        _raw(404, fixture_bytes("error_404_event_not_found_DIS1004.json")),
+        redactor=REDACTOR,
+        now=NOW,
+    )
+    assert errors.detail is not None and errors.detail.startswith("Resource not found")
+
+
+def test_quota_violation_scrubs_the_key_the_gateway_echoes() -> None:
+    body = json.dumps(
+        {
+            "fault": {
+                "faultstring": f"Rate limit quota violation. Quota limit  exceeded. "
+                f"Identifier : {KEY}",
+                "detail": {"errorcode": "policies.ratelimit.QuotaViolation"},
+            }
+        }
+    ).encode()
+    reset_ms = int((NOW + timedelta(hours=3)).timestamp() * 1000)
+    error = error_from_response(
+        _raw(429, body, rate_limit_reset=str(reset_ms)), redactor=REDACTOR, now=NOW
+    )
+    assert isinstance(error, QuotaExceededError)
+    assert KEY not in str(error) and KEY not in repr(error) and KEY not in (error.detail or "")
+    assert "***" in (error.detail or "")
+    assert error.reset_at == NOW + timedelta(hours=3)
+    assert error.retry_after == pytest.approx(3 * 3600)
+
+
+def test_spike_arrest_ignores_daily_reset_as_a_wait() -> None:
+    reset_ms = int((NOW + timedelta(hours=3)).timestamp() * 1000)
+    body = (
+        b'{"fault":{"faultstring":"Spike",'
+        b'"detail":{"errorcode":"policies.ratelimit.SpikeArrestViolation"}}}'
+    )
+    error = error_from_response(
+        _raw(429, body, rate_limit_reset=str(reset_ms)), redactor=REDACTOR, now=NOW
+    )
+    assert isinstance(error, RateLimitError) and not isinstance(error, QuotaExceededError)
+    assert error.retry_after is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("7", 7.0),
+        ("0", 0.0),
+        ("1.5", 1.5),
+        (format_datetime(NOW + timedelta(seconds=42), usegmt=True), 42.0),
+        (format_datetime(NOW - timedelta(seconds=42), usegmt=True), 0.0),
+        ("soon", None),
+        ("", None),
+        ("-3", None),
+        ("nan", None),
+        ("inf", None),
+        ("99999999", 99999999.0),
+        (None, None),
+    ],
+)
+def test_retry_after_parsing(value: str | None, expected: float | None) -> None:
+    assert parse_retry_after(value, now=NOW) == expected
+
+
+def test_rate_limit_headers() -> None:
+    limits = parse_rate_limit_headers(
+        {"rate-limit": "5000", "rate-limit-available": "4990", "rate-limit-reset": "1453180594367"}
+    )
+    assert limits.limit == 5000 and limits.available == 4990
+    assert limits.reset_at == pytest.approx(1453180594.367)
+    garbage = parse_rate_limit_headers({"rate-limit-available": "lots", "rate-limit-reset": "-1"})
+    assert garbage.available is None and garbage.reset_at is None
+
+
+async def test_key_added_below_httpx_logging_and_never_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"ok": True}, headers={"Rate-Limit-Available": "9"})
+
+    sender = HTTPSender(
+        base_url="https://app.ticketmaster.com",
+        api_key=KEY,
+        timeout=5,
+        redactor=REDACTOR,
+        transport=httpx.MockTransport(handler),
+    )
+    caplog.set_level(logging.DEBUG)
+    try:
+        raw = await sender.get("/discovery/v2/events.json", {"keyword": "rock"})
+    finally:
+        await sender.aclose()
+    assert raw.status == 200 and json.loads(raw.body) == {"ok": True}
+    assert raw.headers["rate-limit-available"] == "9"
+    assert seen[0].url.params["apikey"] == KEY
+    assert seen[0].url.params["keyword"] == "rock"
+    assert any("HTTP Request" in r.getMessage() for r in caplog.records)
+    assert all(KEY not in r.getMessage() for r in caplog.records)
+
+
+async def test_network_errors_are_typed_and_scrubbed() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"cannot connect to {request.url}", request=request)
+
+    sender = HTTPSender(
+        base_url="https://app.ticketmaster.com",
+        api_key=KEY,
+        timeout=5,
+        redactor=REDACTOR,
+        transport=httpx.MockTransport(handler),
+    )
+    try:
+        with pytest.raises(APIConnectionError) as info:
+            await sender.get("/discovery/v2/events.json", {})
+    finally:
+        await sender.aclose()
+    assert not isinstance(info.value, APITimeoutError)
+    assert KEY not in str(info.value)
+    cause = info.value.__cause__
+    assert isinstance(cause, httpx.ConnectError)
+    assert KEY not in str(cause) and KEY not in str(cause.request.url)
+
+
+async def test_timeouts_are_api_timeout_errors() -> None:
+    with respx.mock(assert_all_called=True) as router:
+        router.get("https://app.ticketmaster.com/discovery/v2/events.json").mock(
+            side_effect=httpx.ReadTimeout("slow")
+        )
+        sender = HTTPSender(
+            base_url="https://app.ticketmaster.com", api_key=KEY, timeout=5, redactor=REDACTOR
+        )
+        try:
+            with pytest.raises(APITimeoutError):
+                await sender.get("/discovery/v2/events.json", {})
+        finally:
+            await sender.aclose()
+
+
+def test_redactor_forms() -> None:
+    redactor = Redactor("a b/c")
+    assert redactor.text("k=a b/c&k2=a%20b%2Fc&k3=a+b%2Fc") == "k=***&k2=***&k3=***"
+    assert redactor.bytes(b"xx a b/c") == b"xx ***"
+    assert "a b/c" not in repr(redactor)
+    assert Redactor(None).text("unchanged") == "unchanged"

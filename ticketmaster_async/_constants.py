@@ -1,0 +1,80 @@
+"""Constants shared across the package: API facts, defaults and limits."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "DAILY_WINDOW_SECONDS",
+    "DEEP_PAGING_CAP",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CACHE_MAX_ENTRIES",
+    "DEFAULT_DAILY_LIMIT",
+    "DEFAULT_PAGE_SIZE",
+    "DEFAULT_REQUESTS_PER_SECOND",
+    "DEVELOPMENT_DAILY_LIMIT",
+    "ENV_PREFIX",
+    "ID_PATTERN",
+    "LOGGER_NAME",
+    "MAX_PAGE_SIZE",
+    "NEGATIVE_CACHE_TTL",
+    "OPTIONAL_SOURCE_REFUSAL_TTL",
+    "REDACTED",
+    "SANDBOX_API_KEY",
+    "SANDBOX_BASE_URL",
+    "USER_AGENT",
+]
+
+#: Root of the real API; paths below it are ``/discovery/v2/...`` and ``/commerce/v2/...``.
+DEFAULT_BASE_URL = "https://app.ticketmaster.com"
+#: Host used for the in-process fake API; never resolved, never leaves the process.
+SANDBOX_BASE_URL = "https://sandbox.ticketmaster.invalid"
+SANDBOX_API_KEY = "sandbox-key"
+ENV_PREFIX = "TICKETMASTER_"
+LOGGER_NAME = "ticketmaster_async"
+USER_AGENT = "ticketmaster-async/0.1.0"
+REDACTED = "***"
+
+DEFAULT_REQUESTS_PER_SECOND = 5.0
+DEFAULT_DAILY_LIMIT = 5000
+DEVELOPMENT_DAILY_LIMIT = 1000
+DAILY_WINDOW_SECONDS = 86_400.0
+
+#: "Deep Paging: we only support retrieving the 1000th item. i.e. ( size * page < 1000)"
+DEEP_PAGING_CAP = 1000
+#: The API answers 'Query param "size" must be less than 200' above this.
+MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 20
+
+#: A Ticketmaster id: letters, digits, '-' and '_', bounded length.
+ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+#: How long a 404 answer is cached, so a bad id does not burn quota in a loop.
+NEGATIVE_CACHE_TTL = 300.0
+#: How long a 401/403/404 from an optional price source (Commerce, Top Picks) is remembered.
+OPTIONAL_SOURCE_REFUSAL_TTL = 86_400.0
+#: Upper bound on cached responses; the oldest are evicted first.
+DEFAULT_CACHE_MAX_ENTRIES = 50_000
+
+# -- store backends (SQLite / memory) ----------------------------------------------------------
+#: ``PRAGMA busy_timeout`` of the SQLite store: how long a writer waits for another process.
+SQLITE_BUSY_TIMEOUT_MS = 5000
+#: First SQLite with ``UPDATE ... RETURNING``; older ones use a ``BEGIN IMMEDIATE`` transaction.
+SQLITE_RETURNING_MIN_VERSION = (3, 35, 0)
+#: Mode of the database file (and its -wal/-shm): it holds cached answers and quota state.
+STORE_FILE_MODE = 0o600
+#: The cache bound is checked at least every this many writes of one store instance...
+CACHE_EVICTION_MAX_CHECK_INTERVAL = 64
+#: ...and at least every ``max_entries // CACHE_EVICTION_SLACK_DIVISOR`` writes (slack <= 1 %).
+CACHE_EVICTION_SLACK_DIVISOR = 100
+#: Daily usage counters older than this many days are dropped.
+USAGE_KEEP_DAYS = 7
+
+__all__ += [
+    "CACHE_EVICTION_MAX_CHECK_INTERVAL",
+    "CACHE_EVICTION_SLACK_DIVISOR",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "SQLITE_RETURNING_MIN_VERSION",
+    "STORE_FILE_MODE",
+    "USAGE_KEEP_DAYS",
+]

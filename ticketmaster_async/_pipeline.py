@@ -1,0 +1,421 @@
+"""The request pipeline every API call goes through.
+
+cache read ─► single flight ─► breaker ─► retries (quota + per-second slot ─► send) ─► cache
+write (off the caller's path) ─► metrics. Stale answers are served when the API is unavailable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from ._breaker import BreakerState, CircuitBreaker
+from ._cache import cache_key
+from ._config import Settings
+from ._constants import LOGGER_NAME, NEGATIVE_CACHE_TTL
+from ._exceptions import (
+    APIConnectionError,
+    CircuitOpenError,
+    QuotaExceededError,
+    RateLimitError,
+    ServerError,
+    TicketmasterError,
+)
+from ._http import HTTPSender, RawResponse, error_from_response, parse_rate_limit_headers
+from ._limiter import RateLimiter
+from ._metrics import (
+    CACHE_HITS,
+    CACHE_MISSES,
+    COALESCED,
+    REQUESTS,
+    STALE_SERVED,
+    Metrics,
+)
+from ._redact import Redactor
+from ._retry import RetryPolicy
+from ._store.base import CacheEntry, Store
+
+__all__ = ["Answer", "Pipeline"]
+
+logger = logging.getLogger(LOGGER_NAME)
+
+#: Seconds between flushes of this process's counters to the shared store.
+USAGE_FLUSH_INTERVAL = 1.0
+_DEBUG_BODY_BYTES = 500
+DISCOVERY_FAMILY = "discovery"
+#: Errors that mean "the API is unavailable": a stale answer may stand in for them.
+_UNAVAILABLE = (APIConnectionError, ServerError, CircuitOpenError, RateLimitError)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer to hand to the parser: from the cache, the network, or a stale cache entry."""
+
+    status: int
+    body: bytes
+    source: Literal["cache", "network", "stale"]
+    key: str
+
+
+def utc_day(epoch: float) -> str:
+    """``YYYY-MM-DD`` of an epoch time in UTC (the key of daily usage counters)."""
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).date().isoformat()
+
+
+class Pipeline:
+    """Sends GETs through cache, single flight, breaker, retries, quota and limiter."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        sender: HTTPSender,
+        redactor: Redactor,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self._sender = sender
+        self._redactor = redactor
+        self._clock = clock
+        self.limiter = RateLimiter(
+            store,
+            requests_per_second=settings.requests_per_second,
+            daily_limit=settings.daily_limit,
+            clock=clock,
+            sleep=sleep,
+        )
+        self._monotonic = monotonic
+        # One breaker per API family: a failing optional Commerce endpoint must not cut off
+        # Discovery.
+        self._breakers: dict[str, CircuitBreaker] = {}
+        self.retry = RetryPolicy(
+            max_retries=settings.max_retries,
+            max_wait=settings.retry_max_wait,
+            sleep=sleep,
+            rng=rng,
+        )
+        self._single_attempt = RetryPolicy(
+            max_retries=0, max_wait=settings.retry_max_wait, sleep=sleep, rng=rng
+        )
+        self.metrics = Metrics()
+        self._inflight: dict[str, asyncio.Task[Answer]] = {}
+        self._pending: dict[str, CacheEntry] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+        self._last_flush = clock()
+        self._flushing = False
+
+    def breaker_for(self, path: str) -> CircuitBreaker:
+        """The breaker of the API family of ``path`` (``discovery``, ``commerce``...)."""
+        family = path.strip("/").split("/", 1)[0]
+        breaker = self._breakers.get(family)
+        if breaker is None:
+            breaker = self._breakers[family] = CircuitBreaker(
+                threshold=self.settings.breaker_threshold,
+                reset_after=self.settings.breaker_reset,
+                clock=self._monotonic,
+                wall_clock=self._clock,
+            )
+        return breaker
+
+    def breaker_state(self) -> BreakerState:
+        """The Discovery API breaker's state."""
+        return self.breaker_for(DISCOVERY_FAMILY).state
+
+    # -- public entry ----------------------------------------------------------------------
+
+    async def get(
+        self,
+        path: str,
+        params: Mapping[str, str],
+        *,
+        tags: Sequence[str] = (),
+        refresh: bool = False,
+        retry: bool = True,
+    ) -> Answer:
+        """The answer for ``GET path?params`` (status 2xx or 404); raises the typed error.
+
+        ``retry=False``: one attempt only (optional sources are not worth the quota)."""
+        key = cache_key(path, params)
+        entry: CacheEntry | None = None
+        if not refresh:
+            entry = await self._cache_get(key)
+            if entry is not None and entry.is_fresh(self._clock()):
+                self.metrics.count(CACHE_HITS)
+                self._maybe_flush()
+                return Answer(entry.status, entry.body, "cache", key)
+        self.metrics.count(CACHE_MISSES)
+        task = self._inflight.get(key)
+        if task is not None:
+            self.metrics.count(COALESCED)
+        else:
+            task = asyncio.ensure_future(
+                self._fetch(key, path, params, tags, entry, retry)
+            )
+            self._inflight[key] = task
+            task.add_done_callback(self._flight_done(key))
+        try:
+            return await asyncio.shield(task)
+        except TicketmasterError as exc:
+            self.metrics.error(type(exc).__name__)
+            raise
+        finally:
+            self._maybe_flush()
+
+    def _flight_done(self, key: str) -> Callable[[asyncio.Task[Answer]], None]:
+        def done(task: asyncio.Task[Answer]) -> None:
+            if self._inflight.get(key) is task:
+                del self._inflight[key]
+            if not task.cancelled():
+                task.exception()  # mark retrieved even if every waiter went away
+
+        return done
+
+    # -- upstream --------------------------------------------------------------------------
+
+    async def _fetch(
+        self,
+        key: str,
+        path: str,
+        params: Mapping[str, str],
+        tags: Sequence[str],
+        entry: CacheEntry | None,
+        retry: bool,
+    ) -> Answer:
+        policy = self.retry if retry else self._single_attempt
+        breaker = self.breaker_for(path)
+        try:
+            raw = await policy.call(lambda attempt: self._attempt(breaker, path, params, attempt))
+        except _UNAVAILABLE as exc:
+            # With refresh=True no entry was read: a fresh answer was asked for, never a stale one.
+            now = self._clock()
+            if (
+                entry is not None
+                and 200 <= entry.status < 300
+                and entry.age(now) <= self.settings.max_stale
+            ):
+                self.metrics.count(STALE_SERVED)
+                logger.warning(
+                    "serving a stale answer (%.0f s old) for GET %s: %s",
+                    entry.age(now),
+                    path,
+                    type(exc).__name__,
+                )
+                return Answer(entry.status, entry.body, "stale", key)
+            logger.error("GET %s failed: %s", path, exc)
+            raise
+        except TicketmasterError as exc:
+            logger.error("GET %s failed: %s", path, exc)
+            raise
+        self._cache_put(key, raw, tags)
+        return Answer(raw.status, raw.body, "network", key)
+
+    async def _attempt(
+        self, breaker: CircuitBreaker, path: str, params: Mapping[str, str], attempt: int
+    ) -> RawResponse:
+        breaker.before_call()
+        try:
+            admission = await self.limiter.acquire()
+        except BaseException:
+            breaker.release_probe()
+            raise
+        if not admission.admitted:
+            breaker.release_probe()
+            reset_at = (
+                datetime.fromtimestamp(admission.reset_at, tz=timezone.utc)
+                if admission.reset_at
+                else None
+            )
+            when = reset_at.isoformat(timespec="seconds") if reset_at else "unknown"
+            raise QuotaExceededError(
+                f"daily budget of {self.settings.daily_limit} requests is spent; it resets at "
+                f"{when}; nothing was sent",
+                retry_after=(admission.reset_at - self._clock()) if admission.reset_at else None,
+                reset_at=reset_at,
+            )
+        try:
+            raw = await self._sender.get(path, params)
+        except APIConnectionError as exc:
+            breaker.record_failure()
+            self.metrics.count(REQUESTS)
+            self._log_request(path, params, None, None, attempt, admission.quota_remaining, exc)
+            raise
+        except BaseException:
+            breaker.release_probe()
+            raise
+        self.metrics.count(REQUESTS)
+        self.metrics.latency(raw.elapsed_ms)
+        self._sync_quota(raw)
+        self._log_request(
+            path, params, raw.status, raw.elapsed_ms, attempt, admission.quota_remaining, None
+        )
+        if self.settings.debug:
+            logger.debug(
+                "GET %s body (%d bytes): %s",
+                path,
+                len(raw.body),
+                raw.body[:_DEBUG_BODY_BYTES].decode("utf-8", "replace"),
+            )
+        if 200 <= raw.status < 300 or raw.status == 404:
+            breaker.record_success()
+            return raw
+        error = error_from_response(
+            raw, redactor=self._redactor, now=datetime.now(timezone.utc), path=path
+        )
+        if isinstance(error, ServerError):
+            breaker.record_failure()
+        else:
+            breaker.record_success()
+        if isinstance(error, RateLimitError):
+            logger.warning("rate limited on GET %s: %s", path, error.error_code or error)
+        if isinstance(error, QuotaExceededError):
+            reset = error.reset_at.timestamp() if error.reset_at else None
+            try:
+                await self.store.quota_mark_spent(
+                    now=self._clock(), daily_limit=self.settings.daily_limit, reset_at=reset
+                )
+            except Exception as store_exc:  # the store must never hide the API's answer
+                logger.warning("could not record the spent quota: %s", store_exc)
+        raise error
+
+    def _log_request(
+        self,
+        path: str,
+        params: Mapping[str, str],
+        status: int | None,
+        elapsed_ms: float | None,
+        attempt: int,
+        quota_left: int,
+        exc: BaseException | None,
+    ) -> None:
+        if not logger.isEnabledFor(logging.INFO):
+            return
+        shown = self._redactor.text(
+            "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k.lower() != "apikey")
+        )
+        logger.info(
+            "GET %s%s%s status=%s elapsed_ms=%s attempt=%d cache=miss quota_left=%d%s",
+            path,
+            "?" if shown else "",
+            shown,
+            status if status is not None else "-",
+            f"{elapsed_ms:.1f}" if elapsed_ms is not None else "-",
+            attempt,
+            quota_left,
+            f" error={type(exc).__name__}" if exc is not None else "",
+        )
+
+    def _sync_quota(self, raw: RawResponse) -> None:
+        limits = parse_rate_limit_headers(raw.headers)
+        if limits.available is None and limits.reset_at is None:
+            return
+        self._spawn(
+            self.store.quota_sync(
+                now=self._clock(),
+                daily_limit=self.settings.daily_limit,
+                available=limits.available,
+                reset_at=limits.reset_at,
+            ),
+            what="quota sync",
+        )
+
+    # -- cache (fails open) ----------------------------------------------------------------
+
+    async def _cache_get(self, key: str) -> CacheEntry | None:
+        pending = self._pending.get(key)
+        if pending is not None:
+            return pending
+        try:
+            return await self.store.cache_get(key)
+        except Exception as exc:
+            logger.warning("cache read failed, going on uncached: %s", exc)
+            return None
+
+    def _cache_put(self, key: str, raw: RawResponse, tags: Sequence[str]) -> None:
+        now = self._clock()
+        if raw.status == 404:
+            expires, keep = now + NEGATIVE_CACHE_TTL, 0.0
+        else:
+            expires, keep = now + self.settings.cache_ttl, self.settings.max_stale
+        content_type = raw.headers.get("content-type")
+        entry = CacheEntry(
+            key=key,
+            status=raw.status,
+            body=raw.body,
+            stored_at=now,
+            expires_at=expires,
+            headers={"content-type": content_type} if content_type else {},
+        )
+        self._pending[key] = entry
+        self._spawn(self._cache_write(entry, tuple(tags), keep), what="cache write")
+
+    async def _cache_write(self, entry: CacheEntry, tags: tuple[str, ...], keep: float) -> None:
+        try:
+            await self.store.cache_set(entry, tags=tags, keep=keep)
+        finally:
+            if self._pending.get(entry.key) is entry:
+                del self._pending[entry.key]
+
+    def forget_pending(self) -> None:
+        """Drop answers not yet written (before an invalidation)."""
+        self._pending.clear()
+
+    # -- background work -------------------------------------------------------------------
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any], *, what: str) -> None:
+        async def guarded() -> None:
+            try:
+                await coro
+            except Exception as exc:
+                logger.warning("%s failed: %s", what, exc)
+
+        task = asyncio.ensure_future(guarded())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _maybe_flush(self) -> None:
+        if self._flushing or self._clock() - self._last_flush < USAGE_FLUSH_INTERVAL:
+            return
+        self._flushing = True
+        self._spawn(self.flush(), what="usage flush")
+
+    async def flush(self) -> None:
+        """Write this process's counters to the store."""
+        self._flushing = True
+        counts = self.metrics.take()
+        try:
+            if counts:
+                await self.store.usage_add(utc_day(self._clock()), counts)
+        except Exception:
+            self.metrics.give_back(counts)
+            raise
+        finally:
+            self._last_flush = self._clock()
+            self._flushing = False
+
+    async def drain(self) -> None:
+        """Wait for background writes (cache, quota, usage) to finish."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Cancel in-flight fetches, finish background writes, flush counters."""
+        for task in list(self._inflight.values()):
+            task.cancel()
+        if self._inflight:
+            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        await self.drain()
+        try:
+            await self.flush()
+        except Exception as exc:
+            logger.warning("usage flush failed at close: %s", exc)

@@ -1,0 +1,26 @@
+"""Page: one page of a search answer."""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel
+
+__all__ = ["Page"]
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of results: ``number`` counts from 0."""
+
+    number: int
+    size: int
+    total_elements: int
+    total_pages: int
+    items: list[T]
+
+    @property
+    def has_next(self) -> bool:
+        """Whether the API reports a further page."""
+        return self.number + 1 < self.total_pages
