@@ -1,0 +1,799 @@
+"""The Store interface, run against every backend, then what only SQLite does."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import sqlite3
+import stat
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+
+from tests.store_backends import StoreFactory, store_factory_fixture, store_fixture  # noqa: F401
+from ticketmaster_async._constants import DAILY_WINDOW_SECONDS, LOGGER_NAME
+from ticketmaster_async._store import sqlite as sqlite_module
+from ticketmaster_async._store.base import CacheEntry, Store
+from ticketmaster_async._store.memory import MemoryStore
+from ticketmaster_async._store.sqlite import (
+    SCHEMA_VERSION,
+    SQLiteStore,
+    UnsupportedSchemaError,
+)
+
+NOW = 1_700_000_000.0
+INTERVAL = 0.2
+LIMIT = 10
+#: Float slack for sums of epoch seconds (an ulp at 1.7e9 is 2.4e-7 s).
+EPSILON = 1e-6
+
+
+def near(expected: float) -> Any:
+    """Absolute tolerance only: a relative one would be ~30 minutes at epoch magnitudes."""
+    return pytest.approx(expected, rel=0, abs=EPSILON)
+
+
+def files(directory: Path, pattern: str = "*") -> list[Path]:
+    """Files in ``directory`` matching ``pattern`` (sync: pathlib blocks)."""
+    return sorted(directory.glob(pattern))
+
+
+def entry(
+    key: str,
+    *,
+    stored_at: float = NOW,
+    ttl: float = 60.0,
+    body: bytes = b'{"ok": true}',
+    status: int = 200,
+) -> CacheEntry:
+    return CacheEntry(
+        key=key,
+        status=status,
+        body=body,
+        stored_at=stored_at,
+        expires_at=stored_at + ttl,
+        headers={"content-type": "application/json"},
+    )
+
+
+# -- cache ---------------------------------------------------------------------------------------
+
+
+async def test_cache_round_trip_and_miss(store: Store) -> None:
+    assert await store.cache_get("GET /a") is None
+    await store.cache_set(entry("GET /a", body=b"\x00binary\xff"), keep=10.0)
+
+    got = await store.cache_get("GET /a")
+
+    assert got == entry("GET /a", body=b"\x00binary\xff")
+    assert got is not None
+    assert got.is_fresh(NOW + 59.0)
+    assert not got.is_fresh(NOW + 60.0)
+    assert await store.cache_count() == 1
+
+
+async def test_cache_get_returns_expired_entries(store: Store) -> None:
+    await store.cache_set(entry("k", ttl=1.0), keep=0.0)
+
+    got = await store.cache_get("k")
+
+    assert got is not None
+    assert not got.is_fresh(NOW + 100.0)
+    assert got.age(NOW + 100.0) == 100.0
+
+
+async def test_cache_set_replaces_entry_and_its_tags(store: Store) -> None:
+    await store.cache_set(entry("k", body=b"old"), tags=["event:1", "venue:9"], keep=1.0)
+    await store.cache_set(entry("k", body=b"new", status=404), tags=["event:2"], keep=1.0)
+
+    got = await store.cache_get("k")
+    assert got is not None
+    assert (got.body, got.status) == (b"new", 404)
+    assert await store.cache_count() == 1
+    assert await store.cache_invalidate_tag("event:1") == 0
+    assert await store.cache_invalidate_tag("venue:9") == 0
+    assert await store.cache_invalidate_tag("event:2") == 1
+    assert await store.cache_get("k") is None
+
+
+async def test_cache_invalidate_tag_drops_only_tagged_entries(store: Store) -> None:
+    await store.cache_set(entry("details"), tags=["event:1", "event:1"], keep=1.0)
+    await store.cache_set(entry("prices"), tags=["event:1"], keep=1.0)
+    await store.cache_set(entry("other"), tags=["event:2"], keep=1.0)
+    await store.cache_set(entry("untagged"), keep=1.0)
+
+    assert await store.cache_invalidate_tag("event:1") == 2
+    assert await store.cache_invalidate_tag("event:1") == 0
+    assert await store.cache_invalidate_tag("no-such-tag") == 0
+    assert await store.cache_get("details") is None
+    assert await store.cache_get("prices") is None
+    assert await store.cache_get("other") is not None
+    assert await store.cache_count() == 2
+
+
+async def test_cache_delete_also_forgets_tags(store: Store) -> None:
+    await store.cache_set(entry("a"), tags=["t"], keep=1.0)
+    await store.cache_set(entry("b"), tags=["t"], keep=1.0)
+
+    await store.cache_delete("a")
+    await store.cache_delete("missing")
+
+    assert await store.cache_get("a") is None
+    assert await store.cache_invalidate_tag("t") == 1
+
+
+@pytest.mark.parametrize("how", ["delete", "invalidate", "purge", "clear", "evict", "replace"])
+async def test_a_key_written_again_does_not_inherit_old_tags(
+    store_factory: StoreFactory, how: str
+) -> None:
+    bounded = await store_factory(max_entries=1)
+    await bounded.cache_set(entry("k", ttl=1.0), tags=["old"], keep=0.0)
+    if how == "delete":
+        await bounded.cache_delete("k")
+    elif how == "invalidate":
+        assert await bounded.cache_invalidate_tag("old") == 1
+    elif how == "purge":
+        assert await bounded.cache_purge(now=NOW + 2.0) == 1
+    elif how == "clear":
+        assert await bounded.cache_clear() == 1
+    elif how == "evict":
+        await bounded.cache_set(entry("newer", stored_at=NOW + 1.0), keep=0.0)
+        assert await bounded.cache_get("k") is None
+        await bounded.cache_delete("newer")
+
+    await bounded.cache_set(entry("k", stored_at=NOW + 3.0), tags=["new"], keep=0.0)
+
+    assert await bounded.cache_invalidate_tag("old") == 0
+    assert await bounded.cache_get("k") is not None
+    assert await bounded.cache_invalidate_tag("new") == 1
+
+
+async def test_sqlite_backends_pick_the_right_admit_path(store: Store) -> None:
+    if isinstance(store, SQLiteStore):
+        assert store.uses_returning is (sqlite3.sqlite_version_info >= (3, 35))
+    else:
+        assert store.kind == "memory"
+
+
+async def test_cache_clear_keeps_quota_usage_and_flags(store: Store) -> None:
+    for key in ("a", "b", "c"):
+        await store.cache_set(entry(key), tags=["t"], keep=1.0)
+    await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    await store.usage_add("2024-01-01", {"requests": 1})
+    await store.flag_set("commerce", until=NOW + 10)
+
+    assert await store.cache_clear() == 3
+
+    assert await store.cache_count() == 0
+    assert await store.cache_invalidate_tag("t") == 0
+    assert (await store.quota_state(now=NOW, daily_limit=LIMIT)).used == 1
+    assert await store.usage_get("2024-01-01") == {"requests": 1}
+    assert await store.flag_get("commerce", now=NOW) == NOW + 10
+    assert await store.cache_clear() == 0
+
+
+async def test_cache_purge_drops_rows_past_keep_time(store: Store) -> None:
+    await store.cache_set(entry("short", ttl=10.0), tags=["t"], keep=5.0)  # keep until NOW+15
+    await store.cache_set(entry("long", ttl=10.0), tags=["t"], keep=100.0)  # until NOW+110
+
+    assert await store.cache_purge(now=NOW + 15.0) == 0  # the keep time itself still counts
+    assert await store.cache_purge(now=NOW + 15.5) == 1
+
+    assert await store.cache_get("short") is None
+    assert await store.cache_get("long") is not None
+    assert await store.cache_invalidate_tag("t") == 1
+
+
+async def test_cache_evicts_oldest_beyond_bound(store_factory: StoreFactory) -> None:
+    bounded = await store_factory(max_entries=5)
+    # Stored out of order: eviction goes by stored_at, not by write order.
+    # Key names sort against their ages, so an eviction by key would keep the wrong ones.
+    ages = [7, 3, 9, 1, 5, 8, 2, 6, 4, 0]
+    for age in ages:
+        await bounded.cache_set(entry(f"k{9 - age}", stored_at=NOW + age), tags=["t"], keep=1.0)
+        assert await bounded.cache_count() <= 5
+
+    kept = [age for age in range(10) if await bounded.cache_get(f"k{9 - age}") is not None]
+    assert kept == [5, 6, 7, 8, 9]
+    assert await bounded.cache_invalidate_tag("t") == 5
+
+
+async def test_memory_store_evicts_by_age_after_many_rewrites() -> None:
+    memory = MemoryStore(max_entries=2)
+    for version in range(20):  # stale age marks pile up, then get compacted
+        await memory.cache_set(entry("a", stored_at=NOW + 10 + version), keep=1.0)
+    await memory.cache_set(entry("b", stored_at=NOW + 1), keep=1.0)
+    await memory.cache_set(entry("c", stored_at=NOW + 2), keep=1.0)
+
+    assert await memory.cache_get("b") is None
+    assert await memory.cache_get("c") is not None
+    got = await memory.cache_get("a")
+    assert got is not None
+    assert got.stored_at == NOW + 29
+    assert len(memory._ages) <= 2 * await memory.cache_count() + 2
+    await memory.aclose()
+
+
+async def test_memory_store_bound_survives_many_replacements() -> None:
+    memory = MemoryStore(max_entries=3)
+    for round_ in range(50):
+        for key in ("a", "b", "c", "d"):
+            await memory.cache_set(entry(key, stored_at=NOW + round_), keep=1.0)
+    assert await memory.cache_count() == 3
+    assert await memory.cache_get("d") is not None
+    assert await memory.cache_get("a") is None
+    await memory.aclose()
+
+
+# -- limiter + quota -----------------------------------------------------------------------------
+
+
+async def test_admit_spaces_slots_by_interval(store: Store) -> None:
+    admissions = [
+        await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT) for _ in range(3)
+    ]
+
+    assert [a.admitted for a in admissions] == [True, True, True]
+    assert [a.slot for a in admissions] == [NOW, NOW + INTERVAL, NOW + INTERVAL + INTERVAL]
+    assert [a.wait for a in admissions] == pytest.approx([0.0, 0.2, 0.4], abs=EPSILON)
+    assert [a.quota_remaining for a in admissions] == [9, 8, 7]
+    assert {a.reset_at for a in admissions} == {NOW + DAILY_WINDOW_SECONDS}
+
+
+async def test_admit_after_idle_time_starts_at_now(store: Store) -> None:
+    await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+
+    later = await store.admit(now=NOW + 5.0, interval=INTERVAL, daily_limit=LIMIT)
+
+    assert (later.slot, later.wait) == (NOW + 5.0, 0.0)
+
+
+async def test_concurrent_admits_get_unique_spaced_slots(store: Store) -> None:
+    admissions = await asyncio.gather(
+        *(store.admit(now=NOW, interval=INTERVAL, daily_limit=100) for _ in range(40))
+    )
+    slots = sorted(a.slot for a in admissions)
+    assert len(set(slots)) == 40
+    assert all(b - a == near(INTERVAL) for a, b in itertools.pairwise(slots))
+    assert (await store.quota_state(now=NOW, daily_limit=100)).used == 40
+
+
+async def test_quota_is_never_exceeded_and_refusal_reserves_nothing(store: Store) -> None:
+    for _ in range(3):
+        assert (await store.admit(now=NOW, interval=INTERVAL, daily_limit=3)).admitted
+
+    refused = await store.admit(now=NOW + 1.0, interval=INTERVAL, daily_limit=3)
+
+    assert not refused.admitted
+    assert refused.quota_remaining == 0
+    assert refused.reset_at == NOW + DAILY_WINDOW_SECONDS
+    assert refused.wait == 0.0
+    state = await store.quota_state(now=NOW + 1.0, daily_limit=3)
+    assert (state.used, state.remaining) == (3, 0)
+    # The refused call reserved no slot: after the reset the next slot is simply "now".
+    reset = NOW + DAILY_WINDOW_SECONDS
+    assert (await store.admit(now=reset, interval=INTERVAL, daily_limit=3)).wait == 0.0
+
+
+async def test_quota_window_rolls_over_at_reset(store: Store) -> None:
+    await store.admit(now=NOW, interval=INTERVAL, daily_limit=2)
+    await store.admit(now=NOW, interval=INTERVAL, daily_limit=2)
+    reset = NOW + DAILY_WINDOW_SECONDS
+    assert not (await store.admit(now=reset - 0.001, interval=INTERVAL, daily_limit=2)).admitted
+
+    rolled = await store.admit(now=reset, interval=INTERVAL, daily_limit=2)
+
+    assert rolled.admitted
+    assert rolled.quota_remaining == 1
+    assert rolled.reset_at == reset + DAILY_WINDOW_SECONDS
+
+
+async def test_zero_daily_limit_refuses_without_a_window(store: Store) -> None:
+    refused = await store.admit(now=NOW, interval=INTERVAL, daily_limit=0)
+    assert (refused.admitted, refused.quota_remaining, refused.reset_at) == (False, 0, None)
+
+
+async def test_quota_state_reads_fresh_before_first_request_and_after_reset(store: Store) -> None:
+    fresh = await store.quota_state(now=NOW, daily_limit=LIMIT)
+    assert (fresh.used, fresh.remaining, fresh.daily_limit, fresh.reset_at) == (0, 10, 10, None)
+
+    await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    running = await store.quota_state(now=NOW + 1, daily_limit=LIMIT)
+    assert (running.used, running.remaining, running.reset_at) == (
+        1,
+        9,
+        NOW + DAILY_WINDOW_SECONDS,
+    )
+
+    after = await store.quota_state(now=NOW + DAILY_WINDOW_SECONDS, daily_limit=LIMIT)
+    assert (after.used, after.remaining, after.reset_at) == (0, 10, None)
+
+
+async def test_quota_sync_only_lowers_what_is_left(store: Store) -> None:
+    await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+
+    async def remaining() -> int:
+        return (await store.quota_state(now=NOW, daily_limit=LIMIT)).remaining
+
+    await store.quota_sync(now=NOW, daily_limit=LIMIT, available=9, reset_at=None)
+    assert await remaining() == 8  # the server has seen less than us: keep ours
+    await store.quota_sync(now=NOW, daily_limit=LIMIT, available=5, reset_at=None)
+    assert await remaining() == 5
+    await store.quota_sync(now=NOW, daily_limit=LIMIT, available=7, reset_at=None)
+    assert await remaining() == 5  # an older response does not move the counter back
+    await store.quota_sync(now=NOW, daily_limit=LIMIT, available=None, reset_at=None)
+    assert await remaining() == 5
+
+
+async def test_quota_sync_sets_only_a_future_reset(store: Store) -> None:
+    await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+
+    await store.quota_sync(now=NOW, daily_limit=LIMIT, available=None, reset_at=NOW - 1.0)
+    assert (await store.quota_state(now=NOW, daily_limit=LIMIT)).reset_at == (
+        NOW + DAILY_WINDOW_SECONDS
+    )
+    await store.quota_sync(now=NOW, daily_limit=LIMIT, available=None, reset_at=NOW + 3600.0)
+    state = await store.quota_state(now=NOW, daily_limit=LIMIT)
+    assert (state.reset_at, state.used) == (NOW + 3600.0, 1)
+
+
+async def test_quota_sync_before_any_request_starts_a_window(store: Store) -> None:
+    await store.quota_sync(now=NOW, daily_limit=LIMIT, available=4, reset_at=None)
+
+    state = await store.quota_state(now=NOW, daily_limit=LIMIT)
+    assert (state.used, state.remaining) == (6, 4)
+    assert state.reset_at == NOW + DAILY_WINDOW_SECONDS
+    admitted = await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    assert admitted.quota_remaining == 3
+
+
+async def test_quota_sync_nothing_given_changes_nothing(store: Store) -> None:
+    await store.quota_sync(now=NOW, daily_limit=LIMIT, available=None, reset_at=None)
+    assert (await store.quota_state(now=NOW, daily_limit=LIMIT)).reset_at is None
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        pytest.param(NOW + 500.0, NOW + 500.0, id="future-reset-given"),
+        pytest.param(NOW - 1.0, NOW - 100.0 + DAILY_WINDOW_SECONDS, id="past-reset-window"),
+        pytest.param(None, NOW - 100.0 + DAILY_WINDOW_SECONDS, id="no-reset-window"),
+    ],
+)
+async def test_quota_mark_spent_with_a_window(
+    store: Store, given: float | None, expected: float
+) -> None:
+    await store.admit(now=NOW - 100.0, interval=INTERVAL, daily_limit=LIMIT)
+
+    reset = await store.quota_mark_spent(now=NOW, daily_limit=LIMIT, reset_at=given)
+
+    assert reset == expected
+    refused = await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    assert (refused.admitted, refused.reset_at, refused.quota_remaining) == (False, expected, 0)
+
+
+async def test_quota_mark_spent_without_a_window_lasts_a_day(store: Store) -> None:
+    reset = await store.quota_mark_spent(now=NOW, daily_limit=LIMIT, reset_at=None)
+
+    assert reset == NOW + DAILY_WINDOW_SECONDS
+    state = await store.quota_state(now=NOW, daily_limit=LIMIT)
+    assert (state.used, state.remaining) == (LIMIT, 0)
+    assert (await store.admit(now=reset, interval=INTERVAL, daily_limit=LIMIT)).admitted
+
+
+async def test_release_slot_gives_back_the_last_slot_and_its_unit(store: Store) -> None:
+    first = await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    second = await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+
+    await store.release_slot(slot=second.slot, interval=INTERVAL)
+
+    again = await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    assert again.slot == second.slot
+    assert again.quota_remaining == second.quota_remaining
+    assert first.slot < again.slot
+
+
+async def test_release_slot_is_compare_and_set(store: Store) -> None:
+    first = await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    second = await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+
+    # A later slot exists: the earlier one cannot be handed out again, but its unit comes back.
+    await store.release_slot(slot=first.slot, interval=INTERVAL)
+
+    third = await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    assert third.slot == near(second.slot + INTERVAL)
+    assert (await store.quota_state(now=NOW, daily_limit=LIMIT)).used == 2
+
+
+async def test_release_slot_never_counts_below_zero(store: Store) -> None:
+    admitted = await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    await store.release_slot(slot=admitted.slot, interval=INTERVAL)
+    await store.release_slot(slot=admitted.slot, interval=INTERVAL)
+
+    state = await store.quota_state(now=NOW, daily_limit=LIMIT)
+    assert (state.used, state.remaining) == (0, LIMIT)
+
+
+# -- usage + flags -------------------------------------------------------------------------------
+
+
+async def test_usage_add_accumulates_per_day(store: Store) -> None:
+    await store.usage_add("2024-03-10", {"requests": 2, "cache_hits": 5})
+    await store.usage_add("2024-03-10", {"requests": 3, "errors.timeout": 1})
+    await store.usage_add("2024-03-11", {"requests": 1})
+    await store.usage_add("2024-03-11", {})
+
+    assert await store.usage_get("2024-03-10") == {
+        "requests": 5,
+        "cache_hits": 5,
+        "errors.timeout": 1,
+    }
+    assert await store.usage_get("2024-03-11") == {"requests": 1}
+    assert await store.usage_get("2024-03-12") == {}
+
+
+async def test_usage_drops_days_older_than_a_week(store: Store) -> None:
+    await store.usage_add("2024-03-01", {"requests": 1})
+    await store.usage_add("2024-03-03", {"requests": 1})
+
+    await store.usage_add("2024-03-10", {"requests": 1})
+
+    assert await store.usage_get("2024-03-01") == {}
+    assert await store.usage_get("2024-03-03") == {"requests": 1}
+
+
+async def test_flags_expire(store: Store) -> None:
+    assert await store.flag_get("commerce", now=NOW) is None
+    await store.flag_set("commerce", until=NOW + 10.0)
+    assert await store.flag_get("commerce", now=NOW) == NOW + 10.0
+    assert await store.flag_get("commerce", now=NOW + 10.0) is None
+    await store.flag_set("commerce", until=NOW + 20.0)
+    assert await store.flag_get("commerce", now=NOW + 10.0) == NOW + 20.0
+    assert await store.flag_get("top_picks", now=NOW) is None
+
+
+# -- lifecycle -----------------------------------------------------------------------------------
+
+
+async def test_open_and_aclose_are_idempotent_and_closed_store_refuses(store: Store) -> None:
+    await store.open()
+    await store.open()
+    await store.aclose()
+    await store.aclose()
+
+    with pytest.raises(RuntimeError):
+        await store.cache_get("k")
+    with pytest.raises(RuntimeError):
+        await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    with pytest.raises(RuntimeError):
+        await store.open()
+
+
+async def test_stores_are_opened_lazily(tmp_path: Path) -> None:
+    lazy = SQLiteStore(tmp_path / "lazy.sqlite3", max_entries=10)
+    results = await asyncio.gather(*(lazy.cache_get("k") for _ in range(5)))
+    assert results == [None] * 5
+    assert lazy.uses_returning is (sqlite3.sqlite_version_info >= (3, 35))
+    await lazy.aclose()
+
+
+async def test_two_sqlite_connections_share_one_file(store_factory: StoreFactory) -> None:
+    first = await store_factory(name="shared.sqlite3")
+    second = await store_factory(name="shared.sqlite3")
+    admissions = await asyncio.gather(
+        *(s.admit(now=NOW, interval=INTERVAL, daily_limit=100) for s in [first, second] * 10)
+    )
+    await first.cache_set(entry("k"), keep=1.0)
+
+    if first.kind == "memory":
+        return  # memory stores are private to each instance
+    slots = sorted(a.slot for a in admissions)
+    assert len(set(slots)) == 20
+    assert slots[-1] == near(NOW + 19 * INTERVAL)
+    assert await second.cache_get("k") == entry("k")
+    assert (await second.quota_state(now=NOW, daily_limit=100)).used == 20
+
+
+# -- SQLite only ---------------------------------------------------------------------------------
+
+
+async def open_sqlite(path: Path, **kwargs: Any) -> SQLiteStore:
+    opened = SQLiteStore(path, max_entries=kwargs.pop("max_entries", 100), **kwargs)
+    await opened.open()
+    return opened
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+async def test_sqlite_file_is_private_in_a_created_directory(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "state.sqlite3"
+    opened = await open_sqlite(path)
+    await opened.cache_set(entry("k"), keep=1.0)
+
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+    await opened.aclose()
+
+
+async def test_sqlite_uses_wal_and_stores_schema_version(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    opened = await open_sqlite(path)
+    await opened.aclose()
+
+    reopened = await open_sqlite(path, busy_timeout_ms=1234)
+    assert reopened._db is not None
+    pragmas = [
+        next(iter(await reopened._db.execute_fetchall(f"PRAGMA {name}")))[0]
+        for name in ("journal_mode", "synchronous", "busy_timeout")
+    ]
+    assert pragmas == ["wal", 1, 1234]  # synchronous 1 is NORMAL
+    await reopened.aclose()
+
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert raw.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    raw.close()
+    assert {"cache", "cache_tags", "limiter", "usage", "flags"} <= tables
+
+
+async def test_sqlite_refuses_a_newer_schema_and_leaves_it_alone(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite3"
+    raw = sqlite3.connect(path)
+    raw.execute("CREATE TABLE future_thing (x)")
+    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    raw.commit()
+    raw.close()
+    newer = SQLiteStore(path, max_entries=10)
+
+    with pytest.raises(UnsupportedSchemaError, match="schema version 2"):
+        await newer.cache_get("k")
+    await newer.aclose()
+
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION + 1,)
+    assert raw.execute("SELECT name FROM sqlite_master").fetchall() == [("future_thing",)]
+    raw.close()
+
+
+async def test_sqlite_migrates_forward_from_an_older_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    opened = await open_sqlite(path)
+    await opened.cache_set(entry("kept"), keep=1.0)
+    await opened.aclose()
+    step = ("ALTER TABLE flags ADD COLUMN note TEXT",)
+    monkeypatch.setattr(sqlite_module, "MIGRATIONS", (*sqlite_module.MIGRATIONS, step))
+    monkeypatch.setattr(sqlite_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+
+    reopened = await open_sqlite(path)
+
+    assert await reopened.cache_get("kept") == entry("kept")
+    await reopened.aclose()
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION + 1,)
+    assert "note" in [r[1] for r in raw.execute("PRAGMA table_info(flags)")]
+    raw.close()
+
+
+async def test_sqlite_failed_migration_rolls_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "broken.sqlite3"
+    monkeypatch.setattr(sqlite_module, "MIGRATIONS", (("CREATE TABLE a (x)", "NOT SQL"),))
+    failing = SQLiteStore(path, max_entries=10)
+
+    with pytest.raises(sqlite3.OperationalError):
+        await failing.open()
+    await failing.aclose()
+
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA user_version").fetchone() == (0,)
+    assert raw.execute("SELECT name FROM sqlite_master").fetchall() == []
+    raw.close()
+    assert not files(tmp_path, "*.corrupt-*")
+
+
+async def test_sqlite_corrupt_file_is_moved_aside(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "state.sqlite3"
+    garbage = b"this is not a database, just garbage bytes " * 200
+    path.write_bytes(garbage)
+
+    with caplog.at_level(logging.WARNING, logger=LOGGER_NAME):
+        opened = await open_sqlite(path)
+
+    await opened.cache_set(entry("k"), keep=1.0)
+    assert await opened.cache_get("k") == entry("k")
+    assert (await opened.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)).admitted
+    await opened.aclose()
+    (aside,) = files(tmp_path, "state.sqlite3.corrupt-*")
+    assert aside.read_bytes() == garbage
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert warnings[0].name == LOGGER_NAME
+    assert str(aside) in warnings[0].getMessage()
+
+
+async def test_sqlite_corruption_found_later_rebuilds_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "state.sqlite3"
+    opened = await open_sqlite(path)
+    await opened.cache_set(entry("lost"), keep=1.0)
+    real = aiosqlite.Connection.execute_fetchall
+    calls = 0
+
+    def corrupt_once(self: aiosqlite.Connection, sql: str, parameters: Any = None) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise sqlite3.DatabaseError("database disk image is malformed")
+        return real(self, sql, parameters)
+
+    monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", corrupt_once)
+
+    with caplog.at_level(logging.WARNING, logger=LOGGER_NAME), pytest.raises(sqlite3.DatabaseError):
+        await opened.cache_get("lost")
+
+    assert await opened.cache_get("lost") is None  # a fresh file
+    await opened.cache_set(entry("new"), keep=1.0)
+    assert await opened.cache_count() == 1
+    await opened.aclose()
+    assert len(files(tmp_path, "state.sqlite3.corrupt-*")) == 1
+    assert any("moved it to" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("replaced", [True, False], ids=["replaced", "deleted"])
+async def test_sqlite_never_moves_a_file_another_process_already_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replaced: bool
+) -> None:
+    path = tmp_path / "state.sqlite3"
+    opened = await open_sqlite(path)
+    # Another process found the old file corrupt, moved it and built a fresh one meanwhile.
+    fresh = await open_sqlite(tmp_path / "fresh.sqlite3")
+    await fresh.cache_set(entry("from-the-other-process"), keep=1.0)
+    await fresh.aclose()
+    for suffix in ("", "-wal", "-shm"):  # what _move_aside does in the other process
+        os.replace(f"{path}{suffix}", tmp_path / f"moved-by-other.sqlite3{suffix}")
+    if replaced:
+        os.replace(tmp_path / "fresh.sqlite3", path)
+    real = aiosqlite.Connection.execute_fetchall
+
+    def corrupt_once(self: aiosqlite.Connection, sql: str, parameters: Any = None) -> Any:
+        monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", real)
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", corrupt_once)
+    with pytest.raises(sqlite3.DatabaseError):
+        await opened.cache_get("k")
+
+    assert (await opened.cache_get("from-the-other-process") is not None) is replaced
+    assert not files(tmp_path, "*.corrupt-*")
+    await opened.aclose()
+
+
+async def test_sqlite_concurrent_tasks_recover_from_corruption_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened = await open_sqlite(tmp_path / "state.sqlite3")
+    real = aiosqlite.Connection.execute_fetchall
+    failures = 2
+
+    def corrupt_twice(self: aiosqlite.Connection, sql: str, parameters: Any = None) -> Any:
+        nonlocal failures
+        if failures:
+            failures -= 1
+            raise sqlite3.DatabaseError("file is not a database")
+        return real(self, sql, parameters)
+
+    monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", corrupt_twice)
+
+    results = await asyncio.gather(
+        opened.cache_get("a"), opened.cache_get("b"), return_exceptions=True
+    )
+
+    assert [type(r) for r in results] == [sqlite3.DatabaseError, sqlite3.DatabaseError]
+    assert len(files(tmp_path, "state.sqlite3.corrupt-*")) == 1
+    assert await opened.cache_get("a") is None
+    await opened.aclose()
+
+
+async def test_sqlite_busy_errors_never_move_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "state.sqlite3"
+    opened = await open_sqlite(path, busy_timeout_ms=50)
+    await opened.cache_set(entry("kept"), keep=1.0)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            await opened.cache_set(entry("blocked"), keep=1.0)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+
+    assert await opened.cache_get("kept") == entry("kept")
+    assert not files(tmp_path, "*.corrupt-*")
+    await opened.aclose()
+
+
+async def test_sqlite_in_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    opened = await open_sqlite(Path(":memory:"))
+    await opened.cache_set(entry("k"), keep=1.0)
+    assert await opened.cache_get("k") == entry("k")
+    assert (await opened.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)).admitted
+    await opened.aclose()
+    assert files(tmp_path) == []
+
+
+async def test_sqlite_admit_is_one_call_to_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened = await open_sqlite(tmp_path / "state.sqlite3")
+    if not opened.uses_returning:  # pragma: no cover - only on SQLite < 3.35
+        pytest.skip("needs UPDATE ... RETURNING")
+    calls: list[str] = []
+    real_execute: Callable[..., Awaitable[Any]] = aiosqlite.Connection._execute
+
+    def spy(self: aiosqlite.Connection, fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+        calls.append(str(args[:1]))
+        return real_execute(self, fn, *args)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", spy)
+
+    admission = await opened.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+
+    assert admission.admitted
+    assert len(calls) == 1
+    assert "RETURNING" in calls[0]
+    monkeypatch.undo()
+    await opened.aclose()
+
+
+async def test_sqlite_eviction_slack_is_bounded(tmp_path: Path) -> None:
+    opened = await open_sqlite(tmp_path / "state.sqlite3", max_entries=500)  # check every 5
+    for i in range(600):
+        await opened.cache_set(entry(f"k{i:04}", stored_at=NOW + i), keep=1.0)
+        assert await opened.cache_count() <= 500 + 4
+    assert await opened.cache_count() >= 500
+    assert await opened.cache_get("k0599") is not None
+    assert await opened.cache_get("k0000") is None
+    await opened.aclose()
+
+
+async def test_sqlite_legacy_transaction_rolls_back_on_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 0))
+    opened = await open_sqlite(tmp_path / "state.sqlite3")
+    assert not opened.uses_returning
+
+    def explode(row: Any) -> None:
+        row.quota_used = 99
+        raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        await opened._update_limiter(explode)
+
+    assert (await opened.quota_state(now=NOW, daily_limit=LIMIT)).used == 0
+    assert (await opened.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)).admitted
+    await opened.aclose()
+
+
+async def test_sqlite_store_properties(tmp_path: Path) -> None:
+    path = tmp_path / "p.sqlite3"
+    unopened = SQLiteStore(path, max_entries=1)
+    assert (unopened.path, unopened.kind) == (os.fspath(path), "sqlite")
+    await unopened.aclose()
+    assert not path.exists()

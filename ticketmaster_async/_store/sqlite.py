@@ -1,0 +1,614 @@
+"""The embedded :class:`~ticketmaster_async._store.base.Store`: one SQLite file shared by every
+process of one machine.
+
+One aiosqlite connection (one worker thread) per store, opened lazily under a lock, in WAL mode
+with ``busy_timeout``. Every write is a single SQL statement, hence atomic across processes
+without holding a transaction open across ``await``: the limiter decision is one
+``UPDATE ... RETURNING``, cache tags are kept in step with their entries by triggers, usage
+counters are one ``INSERT ... SELECT FROM json_each`` upsert. Only an SQLite older than 3.35 (no
+``RETURNING``) falls back to ``BEGIN IMMEDIATE`` transactions of several statements; then a lock
+keeps other tasks' statements out of the open transaction.
+
+The schema carries a version (``PRAGMA user_version``) and migrates forward; a file from a newer
+version is refused, never rewritten. A corrupt file is moved aside to
+``<path>.corrupt-<timestamp>`` and rebuilt, at open or when a statement finds the corruption.
+
+Cache bound: the oldest entries beyond ``max_entries`` are evicted every
+``min(CACHE_EVICTION_MAX_CHECK_INTERVAL, max(1, max_entries // CACHE_EVICTION_SLACK_DIVISOR))``
+writes of a store instance (on every write for small bounds), so the table holds at most
+``max_entries`` plus that interval minus one per writing process (1 % or 63 entries at most).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from .._constants import (
+    CACHE_EVICTION_MAX_CHECK_INTERVAL,
+    CACHE_EVICTION_SLACK_DIVISOR,
+    DAILY_WINDOW_SECONDS,
+    LOGGER_NAME,
+    SQLITE_BUSY_TIMEOUT_MS,
+    SQLITE_RETURNING_MIN_VERSION,
+    STORE_FILE_MODE,
+)
+from .._exceptions import ConfigurationError
+from .base import Admission, CacheEntry, QuotaState, Store
+from .memory import (
+    LimiterRow,
+    admit_row,
+    mark_spent_row,
+    quota_state_row,
+    refusal,
+    usage_cutoff_day,
+)
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore", "UnsupportedSchemaError"]
+
+logger = logging.getLogger(LOGGER_NAME)
+
+_T = TypeVar("_T")
+_Params = Sequence[Any] | Mapping[str, Any]
+
+MEMORY_PATH = ":memory:"
+_MILLISECONDS = 1000.0
+
+#: ``MIGRATIONS[n]`` brings a file from schema version ``n`` to ``n + 1``; append, never edit.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE IF NOT EXISTS cache (
+            key TEXT PRIMARY KEY,
+            status INTEGER NOT NULL,
+            body BLOB NOT NULL,
+            headers TEXT NOT NULL DEFAULT '{}',
+            stored_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            keep_until REAL NOT NULL,
+            tags TEXT NOT NULL DEFAULT '[]'
+        )""",
+        "CREATE INDEX IF NOT EXISTS cache_by_age ON cache (stored_at, key)",
+        "CREATE INDEX IF NOT EXISTS cache_by_keep_until ON cache (keep_until)",
+        """CREATE TABLE IF NOT EXISTS cache_tags (
+            tag TEXT NOT NULL,
+            key TEXT NOT NULL,
+            PRIMARY KEY (tag, key)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX IF NOT EXISTS cache_tags_by_key ON cache_tags (key)",
+        # The tag index follows its entries, so every cache write stays one statement.
+        """CREATE TRIGGER IF NOT EXISTS cache_tags_on_insert AFTER INSERT ON cache BEGIN
+            INSERT OR IGNORE INTO cache_tags (tag, key)
+                SELECT value, new.key FROM json_each(new.tags);
+        END""",
+        """CREATE TRIGGER IF NOT EXISTS cache_tags_on_update AFTER UPDATE OF tags ON cache BEGIN
+            DELETE FROM cache_tags WHERE key = old.key;
+            INSERT OR IGNORE INTO cache_tags (tag, key)
+                SELECT value, new.key FROM json_each(new.tags);
+        END""",
+        """CREATE TRIGGER IF NOT EXISTS cache_tags_on_delete AFTER DELETE ON cache BEGIN
+            DELETE FROM cache_tags WHERE key = old.key;
+        END""",
+        """CREATE TABLE IF NOT EXISTS limiter (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            next_free REAL NOT NULL DEFAULT 0,
+            last_slot REAL NOT NULL DEFAULT 0,
+            quota_used INTEGER NOT NULL DEFAULT 0,
+            reset_at REAL
+        )""",
+        "INSERT OR IGNORE INTO limiter (id) VALUES (1)",
+        """CREATE TABLE IF NOT EXISTS usage (
+            day TEXT NOT NULL,
+            name TEXT NOT NULL,
+            value INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (day, name)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE IF NOT EXISTS flags (
+            name TEXT PRIMARY KEY,
+            until REAL NOT NULL
+        )""",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# ``reset_at > :now`` is NULL (false) when no window started: the window then starts now.
+_USED_NOW = "CASE WHEN reset_at > :now THEN quota_used ELSE 0 END"
+_RESET_NOW = "CASE WHEN reset_at > :now THEN reset_at ELSE :now + :window END"
+
+_ADMIT = f"""
+UPDATE limiter SET
+    quota_used = {_USED_NOW} + 1,
+    reset_at = {_RESET_NOW},
+    last_slot = max(next_free, :now),
+    next_free = max(next_free, :now) + :interval
+WHERE id = 1 AND {_USED_NOW} < :daily_limit
+RETURNING last_slot, quota_used, reset_at
+"""
+_RELEASE_SLOT = """
+UPDATE limiter SET
+    next_free = CASE WHEN next_free = :slot + :interval THEN :slot ELSE next_free END,
+    quota_used = max(quota_used - 1, 0)
+WHERE id = 1
+"""
+_NEW_RESET = (
+    "CASE WHEN :reset IS NOT NULL AND :reset > :now THEN :reset "
+    "WHEN reset_at > :now THEN reset_at ELSE :now + :window END"
+)
+_QUOTA_SYNC = f"""
+UPDATE limiter SET
+    quota_used = CASE WHEN :available IS NULL THEN {_USED_NOW}
+                      ELSE max({_USED_NOW}, :daily_limit - :available) END,
+    reset_at = {_NEW_RESET}
+WHERE id = 1
+"""
+_MARK_SPENT = f"""
+UPDATE limiter SET quota_used = :daily_limit, reset_at = {_NEW_RESET}
+WHERE id = 1
+RETURNING reset_at
+"""
+_LIMITER_ROW = "SELECT next_free, quota_used, reset_at FROM limiter WHERE id = 1"
+_LIMITER_WRITE = "UPDATE limiter SET next_free = ?, quota_used = ?, reset_at = ? WHERE id = 1"
+
+_CACHE_GET = "SELECT status, body, headers, stored_at, expires_at FROM cache WHERE key = ?"
+_CACHE_SET = """
+INSERT INTO cache (key, status, body, headers, stored_at, expires_at, keep_until, tags)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (key) DO UPDATE SET
+    status = excluded.status, body = excluded.body, headers = excluded.headers,
+    stored_at = excluded.stored_at, expires_at = excluded.expires_at,
+    keep_until = excluded.keep_until, tags = excluded.tags
+"""
+_CACHE_EVICT = """
+DELETE FROM cache WHERE key IN (
+    SELECT key FROM cache ORDER BY stored_at, key
+    LIMIT max(0, (SELECT count(*) FROM cache) - ?)
+)
+"""
+_USAGE_ADD = """
+INSERT INTO usage (day, name, value) SELECT ?, key, value FROM json_each(?) WHERE true
+ON CONFLICT (day, name) DO UPDATE SET value = value + excluded.value
+"""
+_FLAG_SET = """
+INSERT INTO flags (name, until) VALUES (?, ?)
+ON CONFLICT (name) DO UPDATE SET until = excluded.until
+"""
+
+
+class UnsupportedSchemaError(ConfigurationError):
+    """The database file was written by a newer version of this library; it is left as is."""
+
+
+def _is_corruption(exc: BaseException) -> bool:
+    # SQLITE_CORRUPT and SQLITE_NOTADB are the codes the sqlite3 module raises as a plain
+    # DatabaseError; busy, locked, read-only or I/O failures are OperationalError subclasses and
+    # must never cost the user the file.
+    return type(exc) is sqlite3.DatabaseError
+
+
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
+
+
+class SQLiteStore(Store):
+    """A :class:`Store` in one SQLite file, safe for many tasks and many processes.
+
+    Args:
+        path: the database file (its directory is created), or ``":memory:"`` for a private
+            in-memory database.
+        max_entries: cache bound; the oldest entries are evicted beyond it (see the module
+            docstring for the slack).
+        busy_timeout_ms: how long a statement waits for another process's write lock.
+
+    Raises:
+        UnsupportedSchemaError: (on first use) the file has a newer schema than this library.
+    """
+
+    kind = "sqlite"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        max_entries: int,
+        busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+    ) -> None:
+        self._path = os.fspath(path)
+        self._max_entries = max_entries
+        self._busy_timeout_ms = busy_timeout_ms
+        self._db: aiosqlite.Connection | None = None
+        self._open_lock = asyncio.Lock()
+        # Set only on SQLite < 3.35: multi-statement transactions must not interleave.
+        self._tx_lock: asyncio.Lock | None = None
+        self._closed = False
+        self._file_id: tuple[int, int] | None = None
+        self._check_every = min(
+            CACHE_EVICTION_MAX_CHECK_INTERVAL,
+            max(1, max_entries // CACHE_EVICTION_SLACK_DIVISOR),
+        )
+        self._writes_until_check = 1
+        self._usage_purged_for: str | None = None
+
+    @property
+    def path(self) -> str:
+        """The database file."""
+        return self._path
+
+    @property
+    def uses_returning(self) -> bool:
+        """Whether limiter decisions are single ``UPDATE ... RETURNING`` statements (known after
+        :meth:`open`; False means the ``BEGIN IMMEDIATE`` fallback for SQLite < 3.35)."""
+        return self._tx_lock is None
+
+    # -- connection --------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect, set the pragmas and migrate the schema. Idempotent.
+
+        Raises:
+            RuntimeError: the store was closed.
+            UnsupportedSchemaError: the file has a newer schema than this library.
+        """
+        async with self._open_lock:
+            if self._closed:
+                raise RuntimeError("SQLiteStore used after aclose()")
+            if self._db is not None:
+                return
+            legacy = sqlite3.sqlite_version_info < SQLITE_RETURNING_MIN_VERSION
+            self._tx_lock = asyncio.Lock() if legacy else None
+            try:
+                self._db = await self._connect()
+            except sqlite3.DatabaseError as exc:
+                if not _is_corruption(exc):
+                    raise
+                self._move_aside(exc)
+                self._db = await self._connect()
+
+    async def _connect(self) -> aiosqlite.Connection:
+        in_memory = self._path == MEMORY_PATH
+        if not in_memory:
+            self._create_file()
+        db = await aiosqlite.connect(
+            self._path,
+            isolation_level=None,
+            timeout=self._busy_timeout_ms / _MILLISECONDS,
+        )
+        try:
+            await db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            if not in_memory:
+                await db.execute("PRAGMA journal_mode = WAL")
+                self._restrict_side_files()
+            await db.execute("PRAGMA synchronous = NORMAL")
+            await self._migrate(db)
+        except BaseException:
+            await db.close()
+            raise
+        return db
+
+    def _create_file(self) -> None:
+        directory = os.path.dirname(os.path.abspath(self._path))
+        os.makedirs(directory, exist_ok=True)
+        fd = os.open(self._path, os.O_CREAT | os.O_RDWR, STORE_FILE_MODE)
+        os.close(fd)
+        self._file_id = _file_identity(self._path)
+
+    def _restrict_side_files(self) -> None:
+        # SQLite gives -wal/-shm the mode of the database; this only repairs older files.
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                os.chmod(self._path + suffix, STORE_FILE_MODE)
+
+    async def _migrate(self, db: aiosqlite.Connection) -> None:
+        version = await self._user_version(db)
+        if version == SCHEMA_VERSION:
+            return
+        self._refuse_newer(version)
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated between the read above and BEGIN.
+            version = await self._user_version(db)
+            self._refuse_newer(version)
+            for step in MIGRATIONS[version:]:
+                for statement in step:
+                    await db.execute(statement)
+            await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            await db.execute("COMMIT")
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    async def _user_version(db: aiosqlite.Connection) -> int:
+        rows = list(await db.execute_fetchall("PRAGMA user_version"))
+        return int(rows[0][0])
+
+    def _refuse_newer(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise UnsupportedSchemaError(
+                f"{self._path} has schema version {version}; this version of ticketmaster_async "
+                f"knows up to {SCHEMA_VERSION}. Upgrade the library or point it at another file."
+            )
+
+    def _move_aside(self, exc: BaseException) -> None:
+        """Rename a corrupt file (and its -wal/-shm) out of the way, unless another process
+        already replaced it with a fresh one."""
+        if self._path == MEMORY_PATH or _file_identity(self._path) != self._file_id:
+            return
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        aside = f"{self._path}.corrupt-{stamp}"
+        os.replace(self._path, aside)
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(self._path + suffix, aside + suffix)
+        logger.warning(
+            "cache database %s is unreadable (%s); moved it to %s and started a fresh one",
+            self._path,
+            exc,
+            aside,
+        )
+
+    async def _conn(self) -> aiosqlite.Connection:
+        db = self._db
+        if db is not None:
+            return db
+        await self.open()
+        assert self._db is not None
+        return self._db
+
+    async def _recover(self, db: aiosqlite.Connection, exc: BaseException) -> None:
+        """A statement met a corrupt file: close, move it aside; the next call starts afresh."""
+        async with self._open_lock:
+            if self._db is not db:
+                return  # another task already recovered
+            self._db = None
+            try:
+                await db.close()
+            finally:
+                self._move_aside(exc)
+
+    async def _call(self, fn: Callable[[aiosqlite.Connection], Awaitable[_T]]) -> _T:
+        db = await self._conn()
+        try:
+            if self._tx_lock is None:
+                return await fn(db)
+            async with self._tx_lock:
+                return await fn(db)
+        except sqlite3.DatabaseError as exc:
+            if _is_corruption(exc):
+                await self._recover(db, exc)
+            raise
+
+    async def _fetchall(self, sql: str, params: _Params = ()) -> list[sqlite3.Row]:
+        async def run(db: aiosqlite.Connection) -> list[sqlite3.Row]:
+            return list(await db.execute_fetchall(sql, params))
+
+        return await self._call(run)
+
+    async def _execute(self, sql: str, params: _Params = ()) -> int:
+        """Run one statement; returns how many rows it changed."""
+
+        async def run(db: aiosqlite.Connection) -> int:
+            cursor = await db.execute(sql, params)
+            return cursor.rowcount
+
+        return await self._call(run)
+
+    async def _transaction(self, body: Callable[[aiosqlite.Connection], Awaitable[_T]]) -> _T:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (the fallback for SQLite without RETURNING)."""
+
+        async def run(db: aiosqlite.Connection) -> _T:
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                result = await body(db)
+                await db.execute("COMMIT")
+            except BaseException:
+                await asyncio.shield(db.execute("ROLLBACK"))
+                raise
+            return result
+
+        return await self._call(run)
+
+    async def _update_limiter(self, decide: Callable[[LimiterRow], _T]) -> _T:
+        """Read the limiter row, ``decide`` on it (mutating it), write it back: one transaction."""
+
+        async def body(db: aiosqlite.Connection) -> _T:
+            rows = list(await db.execute_fetchall(_LIMITER_ROW))
+            row = LimiterRow(float(rows[0][0]), int(rows[0][1]), rows[0][2])
+            result = decide(row)
+            await db.execute(_LIMITER_WRITE, (row.next_free, row.quota_used, row.reset_at))
+            return result
+
+        return await self._transaction(body)
+
+    async def aclose(self) -> None:
+        """Close the connection (its worker thread ends). Idempotent; the store cannot be used
+        afterwards."""
+        self._closed = True
+        async with self._open_lock:
+            db, self._db = self._db, None
+            if db is not None:
+                await db.close()
+
+    # -- cache -------------------------------------------------------------------------------
+
+    async def cache_get(self, key: str) -> CacheEntry | None:
+        """The entry under ``key`` even if expired, or None (one primary-key SELECT)."""
+        rows = await self._fetchall(_CACHE_GET, (key,))
+        if not rows:
+            return None
+        status, body, headers, stored_at, expires_at = rows[0]
+        return CacheEntry(
+            key=key,
+            status=int(status),
+            body=bytes(body),
+            stored_at=float(stored_at),
+            expires_at=float(expires_at),
+            headers=json.loads(headers),
+        )
+
+    async def cache_set(self, entry: CacheEntry, *, tags: Sequence[str] = (), keep: float) -> None:
+        """Upsert ``entry`` with its tags (one statement); evicts the oldest beyond the bound."""
+        await self._execute(
+            _CACHE_SET,
+            (
+                entry.key,
+                entry.status,
+                entry.body,
+                json.dumps(dict(entry.headers)),
+                entry.stored_at,
+                entry.expires_at,
+                entry.expires_at + keep,
+                json.dumps(list(dict.fromkeys(tags))),
+            ),
+        )
+        self._writes_until_check -= 1
+        if self._writes_until_check <= 0:
+            self._writes_until_check = self._check_every
+            await self._execute(_CACHE_EVICT, (self._max_entries,))
+
+    async def cache_invalidate_tag(self, tag: str) -> int:
+        """Drop every entry indexed under ``tag``; returns how many."""
+        return await self._execute(
+            "DELETE FROM cache WHERE key IN (SELECT key FROM cache_tags WHERE tag = ?)", (tag,)
+        )
+
+    async def cache_delete(self, key: str) -> None:
+        """Drop one entry."""
+        await self._execute("DELETE FROM cache WHERE key = ?", (key,))
+
+    async def cache_clear(self) -> int:
+        """Drop every cached response (never quota, limiter, usage or flags)."""
+        return await self._execute("DELETE FROM cache")
+
+    async def cache_purge(self, *, now: float) -> int:
+        """Drop entries whose keep time passed; returns how many."""
+        return await self._execute("DELETE FROM cache WHERE keep_until < ?", (now,))
+
+    async def cache_count(self) -> int:
+        """How many entries are stored."""
+        rows = await self._fetchall("SELECT count(*) FROM cache")
+        return int(rows[0][0])
+
+    # -- per-second limiter + daily quota -----------------------------------------------------
+
+    async def admit(self, *, now: float, interval: float, daily_limit: int) -> Admission:
+        """Count one request and reserve the next slot unless the quota is spent: one
+        ``UPDATE ... RETURNING`` (one thread hop) when admitted."""
+        if await self._legacy():
+            return await self._update_limiter(
+                lambda row: admit_row(row, now=now, interval=interval, daily_limit=daily_limit)
+            )
+        params = {
+            "now": now,
+            "interval": interval,
+            "daily_limit": daily_limit,
+            "window": DAILY_WINDOW_SECONDS,
+        }
+        rows = await self._fetchall(_ADMIT, params)
+        if rows:
+            slot, used, reset_at = rows[0]
+            return Admission(
+                admitted=True,
+                wait=slot - now,
+                slot=slot,
+                quota_remaining=daily_limit - used,
+                reset_at=reset_at,
+            )
+        # Refused (the rare path): report the state that refused it.
+        return refusal(await self._limiter_row(), now=now, daily_limit=daily_limit)
+
+    async def _legacy(self) -> bool:
+        """Whether this SQLite lacks RETURNING (known once connected)."""
+        await self._conn()
+        return self._tx_lock is not None
+
+    async def _limiter_row(self) -> LimiterRow:
+        rows = await self._fetchall(_LIMITER_ROW)
+        return LimiterRow(float(rows[0][0]), int(rows[0][1]), rows[0][2])
+
+    async def release_slot(self, *, slot: float, interval: float) -> None:
+        """Give back an unused slot (compare-and-set: only if no later slot was reserved since)
+        and its quota unit, in one statement."""
+        await self._execute(_RELEASE_SLOT, {"slot": slot, "interval": interval})
+
+    async def quota_sync(
+        self, *, now: float, daily_limit: int, available: int | None, reset_at: float | None
+    ) -> None:
+        """Apply the server's view of the quota in one statement; it can only lower what is
+        left and set a future reset."""
+        if available is None and reset_at is None:
+            return
+        await self._execute(
+            _QUOTA_SYNC,
+            {
+                "now": now,
+                "daily_limit": daily_limit,
+                "available": available,
+                "reset": reset_at,
+                "window": DAILY_WINDOW_SECONDS,
+            },
+        )
+
+    async def quota_mark_spent(
+        self, *, now: float, daily_limit: int, reset_at: float | None
+    ) -> float:
+        """Nothing is left until the returned reset time."""
+        if await self._legacy():
+            return await self._update_limiter(
+                lambda row: mark_spent_row(row, now=now, daily_limit=daily_limit, reset_at=reset_at)
+            )
+        rows = await self._fetchall(
+            _MARK_SPENT,
+            {
+                "now": now,
+                "daily_limit": daily_limit,
+                "reset": reset_at,
+                "window": DAILY_WINDOW_SECONDS,
+            },
+        )
+        return float(rows[0][0])
+
+    async def quota_state(self, *, now: float, daily_limit: int) -> QuotaState:
+        """Read the quota (a window whose reset passed reads as fresh)."""
+        return quota_state_row(await self._limiter_row(), now=now, daily_limit=daily_limit)
+
+    # -- usage counters ------------------------------------------------------------------------
+
+    async def usage_add(self, day: str, counters: Mapping[str, int]) -> None:
+        """Add ``counters`` to ``day`` in one upsert; the first write of a day drops days older
+        than the keep period."""
+        if not counters:
+            return
+        await self._execute(_USAGE_ADD, (day, json.dumps(dict(counters))))
+        if self._usage_purged_for != day:
+            self._usage_purged_for = day
+            await self._execute("DELETE FROM usage WHERE day < ?", (usage_cutoff_day(day),))
+
+    async def usage_get(self, day: str) -> dict[str, int]:
+        """The totals of ``day`` across every process."""
+        rows = await self._fetchall("SELECT name, value FROM usage WHERE day = ?", (day,))
+        return {str(name): int(value) for name, value in rows}
+
+    # -- flags -----------------------------------------------------------------------------------
+
+    async def flag_set(self, name: str, *, until: float) -> None:
+        """Remember ``name`` until ``until``."""
+        await self._execute(_FLAG_SET, (name, until))
+
+    async def flag_get(self, name: str, *, now: float) -> float | None:
+        """``until`` of a flag still in force, else None."""
+        rows = await self._fetchall(
+            "SELECT until FROM flags WHERE name = ? AND until > ?", (name, now)
+        )
+        return float(rows[0][0]) if rows else None
