@@ -1,0 +1,91 @@
+"""A fake Ticketmaster Discovery API for testing code that uses it, with no network.
+
+The fake serves real recorded Ticketmaster data and answers like the real API: the same JSON
+shapes, relative ``_links`` without the key, the real error bodies (401 ``Invalid ApiKey``,
+404 ``DIS1004``, 429 quota and spike-arrest faults), the ``Rate-Limit*`` headers, the 5/s and
+daily limits, plus fault injection. It needs nothing beyond ``httpx`` and the standard library.
+
+In-process, as an ``httpx`` transport (any host is accepted)::
+
+    from ticketmaster_async.testing import FakeDiscoveryAPI
+
+    api = FakeDiscoveryAPI()
+    async with httpx.AsyncClient(base_url="https://x.test", transport=api.transport()) as http:
+        r = await http.get("/discovery/v2/events.json", params={"apikey": "k", "city": "London"})
+    api.fail_next(2, status=503)          # then watch your retries
+    assert api.request_count == 1
+
+Over real loopback sockets::
+
+    async with FakeServer(api) as server:   # server.url == "http://127.0.0.1:<port>"
+        ...
+
+or from a shell: ``python -m ticketmaster_async.testing --port 8080`` (prints
+``listening on http://127.0.0.1:8080`` and serves until Ctrl-C or SIGTERM).
+
+Well-known ids (stable; real data unless marked synthetic):
+
+=========================  ====================================================================
+``G5diZfkn0B-bh``          the documentation's example event: Radiohead, Madison Square Garden,
+                           ``standard`` 80 USD; Commerce offers in USD (:data:`SANDBOX_EVENT_ID`)
+``1FuYv9b00bZ7GeGe``       "Whitesnake, Foreigner + Europe", Birmingham (GB), status
+                           ``cancelled`` (double L), ``standard`` 45.0–59.5 GBP and ``standard
+                           including fees`` 51.95–68.0 GBP, no ``state`` on the venue
+``1AMZA-pGkdxdIu7``        Alanis Morissette, Birmingham: ``standard`` and ``standard including
+                           fees`` (GBP), ``onsale``
+``1AdjZ4UGkBwb746``        Harry Styles, Birmingham: ``rescheduled``
+``Z7r9jZ1Ad4Sf8``          "Countdown to Craziness", Durham (US): ``timeTBA`` with no
+                           ``localTime``/``dateTime``, no ``priceRanges``
+``vvG1YZ4JMnE9B1``         2020 NHL Winter Classic: ``noSpecificTime``
+``G5v0Z98m24-oh``          Phoenix Suns vs. Brooklyn Nets, Phoenix, ``America/Phoenix``
+``Z7r9jZ1Ad4s-N``          Brooklyn Nets vs. Phoenix Suns: no ``priceRanges``
+``G5viZ4m1lu4br``          Luke Combs, Nashville: ``offsale``
+``17AZv8G6CnMcD1x``        an event in Mexico City priced in MXN
+``LvZ184j83k1A5TPn6ZZgc``  a Universe event with no venue at all
+``vv17FZfdGkSrrMju``       Susquehanna Breakdown RV Pass (venue ``KovZpZAEA76A``, attraction
+                           ``K8vZ917Kew0``: both also served from their recorded detail responses)
+``KovZpZA7AAEA``           venue Madison Square Garden (:data:`SANDBOX_VENUE_ID`)
+``KovZ9177W00``            venue Utilita Arena Birmingham (GB)
+``K8vZ91713wV``            attraction Radiohead (:data:`SANDBOX_ATTRACTION_ID`)
+``KZFzniwnSyZfZ7v7na``     classification segment "Arts & Theatre" (recorded detail response);
+                           ``KZFzniwnSyZfZ7v7nJ`` Music, ``KZFzniwnSyZfZ7v7nE`` Sports
+``SYNTHeLdn0001``–``4``    SYNTHETIC events in London (GB, GBP, dated 2031; one ``postponed``, one
+                           ``canceled``, one ``timeTBA``), so that ``city=London`` and
+                           ``keyword=rock`` find something
+=========================  ====================================================================
+
+Searches that return something: ``city=Birmingham`` (20 events, GB), ``city=Phoenix``,
+``city=London`` (synthetic), ``keyword=rock`` (matches names and attraction names),
+``keyword=Suns``, ``classificationName=Rock``, ``countryCode=GB``.
+"""
+
+from ._api import (
+    CONTENT_TYPE,
+    FakeDiscoveryAPI,
+    FakeResponse,
+    FakeTransport,
+    RecordedRequest,
+    SourceMode,
+)
+from ._server import FakeServer, serve
+
+__all__ = [
+    "CONTENT_TYPE",
+    "SANDBOX_ATTRACTION_ID",
+    "SANDBOX_EVENT_ID",
+    "SANDBOX_VENUE_ID",
+    "FakeDiscoveryAPI",
+    "FakeResponse",
+    "FakeServer",
+    "FakeTransport",
+    "RecordedRequest",
+    "SourceMode",
+    "serve",
+]
+
+#: An event with ``priceRanges`` and (with ``offers="ok"``) Commerce offers: the docs' example.
+SANDBOX_EVENT_ID = "G5diZfkn0B-bh"
+#: Madison Square Garden, the venue of :data:`SANDBOX_EVENT_ID`.
+SANDBOX_VENUE_ID = "KovZpZA7AAEA"
+#: Radiohead, the attraction of :data:`SANDBOX_EVENT_ID`.
+SANDBOX_ATTRACTION_ID = "K8vZ91713wV"
