@@ -18,7 +18,12 @@ from ._constants import LOGGER_NAME
 from ._exceptions import ConfigurationError
 from ._store.base import Admission, Store
 
-__all__ = ["RateLimiter"]
+__all__ = ["LATE_FRACTION", "MAX_LATE_RESCHEDULES", "RateLimiter"]
+
+#: A waiter that wakes later than this fraction of the interval after its slot takes a new one.
+LATE_FRACTION = 0.05
+#: At most this many fresh slots for one request; then it goes out late rather than never.
+MAX_LATE_RESCHEDULES = 3
 
 logger = logging.getLogger(LOGGER_NAME)
 
@@ -83,16 +88,32 @@ class RateLimiter:
                 are given back to the store (best effort).
         """
         async with self._lock:
-            admission = await self._store.admit(
-                now=self._clock(), interval=self._interval, daily_limit=self._daily_limit
-            )
-            if admission.admitted and admission.wait > 0:
-                try:
-                    await self._sleep(admission.wait)
-                except asyncio.CancelledError:
-                    await self._give_back(admission)
-                    raise
-            return admission
+            for attempt in range(MAX_LATE_RESCHEDULES + 1):
+                asked_at = self._clock()
+                admission = await self._store.admit(
+                    now=asked_at, interval=self._interval, daily_limit=self._daily_limit
+                )
+                if not admission.admitted:
+                    return admission
+                # Sleep to the slot itself, not for `wait` after the store answered: the
+                # store round trip is already part of the wait.
+                target = asked_at + admission.wait
+                delay = target - self._clock()
+                if delay > 0:
+                    try:
+                        await self._sleep(delay)
+                    except asyncio.CancelledError:
+                        await self._give_back(admission)
+                        raise
+                late = self._clock() - target
+                if late <= self._interval * LATE_FRACTION or attempt == MAX_LATE_RESCHEDULES:
+                    return admission
+                # Woken too late (the event loop was busy): sending now would squeeze this
+                # request against the next slot's holder, who may be on time, and trip the
+                # gateway's spike arrest. Give the slot back and take a fresh one.
+                logger.debug("woke %.1f ms after its slot; taking a fresh one", late * 1000)
+                await self._give_back(admission)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _give_back(self, admission: Admission) -> None:
         try:
