@@ -7,6 +7,7 @@ import json
 import logging
 import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,6 +26,7 @@ from ticketmaster_async import (
     Settings,
     TicketmasterClient,
 )
+from ticketmaster_async.testing import SANDBOX_EVENT_ID, FakeDiscoveryAPI
 
 from .clients import BASE, TEST_KEY, FakeClock, make_client
 from .conftest import SEARCH_PAGES, fixture_bytes, load_fixture
@@ -615,3 +617,18 @@ async def test_refresh_never_falls_back_to_a_stale_answer() -> None:
                 await tm.get_event_details("abc", refresh=True)
             cached = await tm.get_event_details("abc")  # the fresh entry is still there
     assert cached is not None and cached.name == "X"
+
+
+async def test_single_flight_holds_on_a_cold_sqlite_store(tmp_path: Path) -> None:
+    # On a fresh client the callers reach the store one by one while it opens; a read that
+    # straddles the end of the flight must still see its answer, not start a second request.
+    api = FakeDiscoveryAPI(requests_per_second=None)
+    for round_number in range(10):
+        async with make_client(
+            transport=api.transport(), db_path=str(tmp_path / f"cold{round_number}.sqlite3")
+        ) as tm:
+            results = await asyncio.gather(
+                *(tm.get_event_details(SANDBOX_EVENT_ID) for _ in range(200))
+            )
+        assert all(r is not None and r.id == SANDBOX_EVENT_ID for r in results)
+    assert api.request_count == 10

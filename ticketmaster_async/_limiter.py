@@ -18,10 +18,13 @@ from ._constants import LOGGER_NAME
 from ._exceptions import ConfigurationError
 from ._store.base import Admission, Store
 
-__all__ = ["LATE_FRACTION", "MAX_LATE_RESCHEDULES", "RateLimiter"]
+__all__ = ["LATE_FLOOR_SECONDS", "LATE_FRACTION", "MAX_LATE_RESCHEDULES", "RateLimiter"]
 
-#: A waiter that wakes later than this fraction of the interval after its slot takes a new one.
+#: A waiter that wakes later than this fraction of the interval after its slot takes a new one
+#: (the gateway forgives about 10 % of an interval of arrival jitter)...
 LATE_FRACTION = 0.05
+#: ...but not for less than a timer's ordinary overshoot on a busy machine.
+LATE_FLOOR_SECONDS = 0.002
 #: At most this many fresh slots for one request; then it goes out late rather than never.
 MAX_LATE_RESCHEDULES = 3
 
@@ -59,6 +62,7 @@ class RateLimiter:
             raise ConfigurationError(f"daily_limit must not be negative, not {daily_limit!r}")
         self._store = store
         self._interval = 1.0 / requests_per_second
+        self._late_tolerance = max(self._interval * LATE_FRACTION, LATE_FLOOR_SECONDS)
         self._daily_limit = daily_limit
         self._clock = clock
         self._sleep = sleep
@@ -106,7 +110,7 @@ class RateLimiter:
                         await self._give_back(admission)
                         raise
                 late = self._clock() - target
-                if late <= self._interval * LATE_FRACTION or attempt == MAX_LATE_RESCHEDULES:
+                if late <= self._late_tolerance or attempt == MAX_LATE_RESCHEDULES:
                     return admission
                 # Woken too late (the event loop was busy): sending now would squeeze this
                 # request against the next slot's holder, who may be on time, and trip the

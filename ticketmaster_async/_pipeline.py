@@ -114,6 +114,7 @@ class Pipeline:
         self._background: set[asyncio.Task[Any]] = set()
         self._last_flush = clock()
         self._flushing = False
+        self._server_reset: float | None = None
 
     def breaker_for(self, path: str) -> CircuitBreaker:
         """The breaker of the API family of ``path`` (``discovery``, ``commerce``...)."""
@@ -255,7 +256,7 @@ class Pipeline:
             raise
         self.metrics.count(REQUESTS)
         self.metrics.latency(raw.elapsed_ms)
-        self._sync_quota(raw)
+        self._sync_quota(raw, admission.quota_remaining)
         self._log_request(
             path, params, raw.status, raw.elapsed_ms, attempt, admission.quota_remaining, None
         )
@@ -315,10 +316,13 @@ class Pipeline:
             f" error={type(exc).__name__}" if exc is not None else "",
         )
 
-    def _sync_quota(self, raw: RawResponse) -> None:
+    def _sync_quota(self, raw: RawResponse, local_remaining: int) -> None:
         limits = parse_rate_limit_headers(raw.headers)
-        if limits.available is None and limits.reset_at is None:
-            return
+        lowers = limits.available is not None and limits.available < local_remaining
+        moves_reset = limits.reset_at is not None and limits.reset_at != self._server_reset
+        if not (lowers or moves_reset):
+            return  # the server agrees with the store: no write on the request path
+        self._server_reset = limits.reset_at if limits.reset_at is not None else self._server_reset
         self._spawn(
             self.store.quota_sync(
                 now=self._clock(),
@@ -336,10 +340,14 @@ class Pipeline:
         if pending is not None:
             return pending
         try:
-            return await self.store.cache_get(key)
+            entry = await self.store.cache_get(key)
         except Exception as exc:
             logger.warning("cache read failed, going on uncached: %s", exc)
-            return None
+            entry = None
+        # An answer that arrived while the store was being read is newer than what it returned
+        # (and its write may not have landed yet): without this second look, a caller whose
+        # read straddled the end of a flight would start a second one.
+        return self._pending.get(key, entry)
 
     def _cache_put(self, key: str, raw: RawResponse, tags: Sequence[str]) -> None:
         now = self._clock()
