@@ -160,9 +160,7 @@ class Pipeline:
         if task is not None:
             self.metrics.count(COALESCED)
         else:
-            task = asyncio.ensure_future(
-                self._fetch(key, path, params, tags, entry, retry)
-            )
+            task = asyncio.ensure_future(self._fetch(key, path, params, tags, entry, retry))
             self._inflight[key] = task
             task.add_done_callback(self._flight_done(key))
         try:

@@ -76,9 +76,10 @@ async def test_404_is_one_request_no_retry() -> None:
 async def test_breaker_opens_sends_nothing_then_one_probe() -> None:
     api = _api()
     api.always_fail(503)
-    async with serving(api) as server, client_for(
-        server.url, max_retries=2, breaker_threshold=5, breaker_reset=0.3
-    ) as tm:
+    async with (
+        serving(api) as server,
+        client_for(server.url, max_retries=2, breaker_threshold=5, breaker_reset=0.3) as tm,
+    ):
         with pytest.raises(ServerError):
             await tm.get_event_details(SANDBOX_EVENT_ID)  # 3 attempts
         with pytest.raises(CircuitOpenError):
@@ -103,9 +104,7 @@ async def test_breaker_opens_sends_nothing_then_one_probe() -> None:
 
 async def test_stale_answer_when_down_after_ttl() -> None:
     api = _api()
-    async with serving(api) as server, client_for(
-        server.url, cache_ttl=0.1, max_retries=1
-    ) as tm:
+    async with serving(api) as server, client_for(server.url, cache_ttl=0.1, max_retries=1) as tm:
         fresh = await tm.get_event_details(SANDBOX_EVENT_ID)
         await asyncio.sleep(0.15)
         api.always_fail(503)
@@ -118,9 +117,10 @@ async def test_stale_answer_when_down_after_ttl() -> None:
 
 async def test_stale_beyond_max_stale_is_not_served() -> None:
     api = _api()
-    async with serving(api) as server, client_for(
-        server.url, cache_ttl=0.05, max_stale=0.1, max_retries=0
-    ) as tm:
+    async with (
+        serving(api) as server,
+        client_for(server.url, cache_ttl=0.05, max_stale=0.1, max_retries=0) as tm,
+    ):
         await tm.get_event_details(SANDBOX_EVENT_ID)
         await asyncio.sleep(0.15)
         api.always_fail(502)
