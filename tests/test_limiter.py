@@ -15,7 +15,12 @@ from hypothesis import strategies as st
 
 from ticketmaster_async._constants import DAILY_WINDOW_SECONDS, LOGGER_NAME
 from ticketmaster_async._exceptions import ConfigurationError
-from ticketmaster_async._limiter import RateLimiter
+from ticketmaster_async._limiter import (
+    LATE_FLOOR_SECONDS,
+    LATE_FRACTION,
+    MAX_LATE_RESCHEDULES,
+    RateLimiter,
+)
 from ticketmaster_async._store.base import Admission, Store
 from ticketmaster_async._store.memory import MemoryStore
 
@@ -211,6 +216,69 @@ async def test_cancellation_survives_a_failing_release(caplog: pytest.LogCapture
     assert len(store.released) == 1
     assert "could not give back" in caplog.text
     assert not limiter._lock.locked()
+
+
+class OvershootingSleep:
+    """A sleep that wakes ``overshoot`` seconds after its deadline (a busy event loop)."""
+
+    def __init__(self, overshoot: float) -> None:
+        self.now = START
+        self.overshoot = overshoot
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        self.now += delay + self.overshoot
+        await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize(
+    ("overshoot", "rescheduled"),
+    [
+        pytest.param(0.5 * LATE_FRACTION * 0.2, False, id="within-tolerance"),
+        pytest.param(2 * LATE_FRACTION * 0.2, True, id="late"),
+    ],
+)
+async def test_a_late_waiter_takes_a_fresh_slot(overshoot: float, rescheduled: bool) -> None:
+    time_ = OvershootingSleep(overshoot)
+    store = SpyStore()
+    limiter = RateLimiter(
+        store, requests_per_second=5.0, daily_limit=100, clock=time_.clock, sleep=time_.sleep
+    )
+    await limiter.acquire()
+
+    admission = await limiter.acquire()
+
+    missed = START + 0.2
+    if rescheduled:
+        assert store.released == [pytest.approx(missed, rel=0, abs=EPSILON)]
+        assert admission.slot == pytest.approx(missed + overshoot, rel=0, abs=EPSILON)
+        assert admission.wait == 0.0
+    else:
+        assert store.released == []
+        assert admission.slot == pytest.approx(missed, rel=0, abs=EPSILON)
+    assert await used(store, time_.now) == 2
+
+
+async def test_an_always_late_waiter_goes_out_after_a_few_fresh_slots() -> None:
+    now = START
+    drift = 10 * LATE_FLOOR_SECONDS  # every clock read is later: every slot looks missed
+
+    def clock() -> float:
+        nonlocal now
+        now += drift
+        return now
+
+    store = SpyStore()
+    limiter = RateLimiter(store, requests_per_second=5.0, daily_limit=100, clock=clock)
+
+    admission = await limiter.acquire()
+
+    assert admission.admitted
+    assert len(store.released) == MAX_LATE_RESCHEDULES
+    assert store.admits == MAX_LATE_RESCHEDULES + 1
+    assert await used(store, now) == 1
 
 
 async def test_spent_quota_returns_a_refusal_without_sleeping() -> None:

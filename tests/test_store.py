@@ -9,7 +9,7 @@ import os
 import sqlite3
 import stat
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -154,11 +154,10 @@ async def test_a_key_written_again_does_not_inherit_old_tags(
     assert await bounded.cache_invalidate_tag("new") == 1
 
 
-async def test_sqlite_backends_pick_the_right_admit_path(store: Store) -> None:
+async def test_backend_names_its_kind_and_sqlite_picks_its_admit_path(store: Store) -> None:
+    assert store.kind in {"memory", "sqlite", "redis"}
     if isinstance(store, SQLiteStore):
         assert store.uses_returning is (sqlite3.sqlite_version_info >= (3, 35))
-    else:
-        assert store.kind == "memory"
 
 
 async def test_cache_clear_keeps_quota_usage_and_flags(store: Store) -> None:
@@ -218,6 +217,17 @@ async def test_memory_store_evicts_by_age_after_many_rewrites() -> None:
     assert got.stored_at == NOW + 29
     assert len(memory._ages) <= 2 * await memory.cache_count() + 2
     await memory.aclose()
+
+
+async def test_rewritten_entry_is_aged_by_its_new_stored_at(store_factory: StoreFactory) -> None:
+    bounded = await store_factory(max_entries=3)
+    await bounded.cache_set(entry("a", stored_at=NOW), keep=1.0)
+    await bounded.cache_set(entry("a", stored_at=NOW + 10), keep=1.0)  # no longer the oldest
+    for age, key in [(5, "b"), (6, "c"), (7, "d")]:
+        await bounded.cache_set(entry(key, stored_at=NOW + age), keep=1.0)
+
+    present = [key for key in "abcd" if await bounded.cache_get(key) is not None]
+    assert present == ["a", "c", "d"]
 
 
 async def test_memory_store_bound_survives_many_replacements() -> None:
@@ -478,10 +488,12 @@ async def test_open_and_aclose_are_idempotent_and_closed_store_refuses(store: St
 
 async def test_stores_are_opened_lazily(tmp_path: Path) -> None:
     lazy = SQLiteStore(tmp_path / "lazy.sqlite3", max_entries=10)
-    results = await asyncio.gather(*(lazy.cache_get("k") for _ in range(5)))
-    assert results == [None] * 5
-    assert lazy.uses_returning is (sqlite3.sqlite_version_info >= (3, 35))
-    await lazy.aclose()
+    try:
+        results = await asyncio.gather(*(lazy.cache_get("k") for _ in range(5)))
+        assert results == [None] * 5
+        assert lazy.uses_returning is (sqlite3.sqlite_version_info >= (3, 35))
+    finally:
+        await lazy.aclose()
 
 
 async def test_two_sqlite_connections_share_one_file(store_factory: StoreFactory) -> None:
@@ -504,14 +516,30 @@ async def test_two_sqlite_connections_share_one_file(store_factory: StoreFactory
 # -- SQLite only ---------------------------------------------------------------------------------
 
 
-async def open_sqlite(path: Path, **kwargs: Any) -> SQLiteStore:
-    opened = SQLiteStore(path, max_entries=kwargs.pop("max_entries", 100), **kwargs)
-    await opened.open()
-    return opened
+OpenSQLite = Callable[..., Awaitable[SQLiteStore]]
+
+
+@pytest.fixture(name="open_sqlite")
+async def open_sqlite_fixture() -> AsyncIterator[OpenSQLite]:
+    """``await open_sqlite(path, **kwargs)``: an opened SQLiteStore, closed after the test even
+    when it fails (an unclosed store's worker thread would keep pytest alive at exit)."""
+    created: list[SQLiteStore] = []
+
+    async def open_sqlite(path: Path, **kwargs: Any) -> SQLiteStore:
+        opened = SQLiteStore(path, max_entries=kwargs.pop("max_entries", 100), **kwargs)
+        created.append(opened)
+        await opened.open()
+        return opened
+
+    yield open_sqlite
+    for opened in created:
+        await opened.aclose()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
-async def test_sqlite_file_is_private_in_a_created_directory(tmp_path: Path) -> None:
+async def test_sqlite_file_is_private_in_a_created_directory(
+    open_sqlite: OpenSQLite, tmp_path: Path
+) -> None:
     path = tmp_path / "deep" / "er" / "state.sqlite3"
     opened = await open_sqlite(path)
     await opened.cache_set(entry("k"), keep=1.0)
@@ -521,7 +549,9 @@ async def test_sqlite_file_is_private_in_a_created_directory(tmp_path: Path) -> 
     await opened.aclose()
 
 
-async def test_sqlite_uses_wal_and_stores_schema_version(tmp_path: Path) -> None:
+async def test_sqlite_uses_wal_and_stores_schema_version(
+    open_sqlite: OpenSQLite, tmp_path: Path
+) -> None:
     path = tmp_path / "state.sqlite3"
     opened = await open_sqlite(path)
     await opened.aclose()
@@ -563,7 +593,7 @@ async def test_sqlite_refuses_a_newer_schema_and_leaves_it_alone(tmp_path: Path)
 
 
 async def test_sqlite_migrates_forward_from_an_older_version(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    open_sqlite: OpenSQLite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "old.sqlite3"
     opened = await open_sqlite(path)
@@ -602,7 +632,7 @@ async def test_sqlite_failed_migration_rolls_back(
 
 
 async def test_sqlite_corrupt_file_is_moved_aside(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    open_sqlite: OpenSQLite, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "state.sqlite3"
     garbage = b"this is not a database, just garbage bytes " * 200
@@ -624,7 +654,10 @@ async def test_sqlite_corrupt_file_is_moved_aside(
 
 
 async def test_sqlite_corruption_found_later_rebuilds_the_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    open_sqlite: OpenSQLite,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     path = tmp_path / "state.sqlite3"
     opened = await open_sqlite(path)
@@ -654,7 +687,7 @@ async def test_sqlite_corruption_found_later_rebuilds_the_file(
 
 @pytest.mark.parametrize("replaced", [True, False], ids=["replaced", "deleted"])
 async def test_sqlite_never_moves_a_file_another_process_already_replaced(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replaced: bool
+    open_sqlite: OpenSQLite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replaced: bool
 ) -> None:
     path = tmp_path / "state.sqlite3"
     opened = await open_sqlite(path)
@@ -682,18 +715,19 @@ async def test_sqlite_never_moves_a_file_another_process_already_replaced(
 
 
 async def test_sqlite_concurrent_tasks_recover_from_corruption_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    open_sqlite: OpenSQLite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened = await open_sqlite(tmp_path / "state.sqlite3")
     real = aiosqlite.Connection.execute_fetchall
     failures = 2
 
-    def corrupt_twice(self: aiosqlite.Connection, sql: str, parameters: Any = None) -> Any:
+    async def corrupt_twice(self: aiosqlite.Connection, sql: str, parameters: Any = None) -> Any:
         nonlocal failures
         if failures:
             failures -= 1
+            await asyncio.sleep(0)  # both statements are in flight on the old connection
             raise sqlite3.DatabaseError("file is not a database")
-        return real(self, sql, parameters)
+        return await real(self, sql, parameters)
 
     monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", corrupt_twice)
 
@@ -708,7 +742,7 @@ async def test_sqlite_concurrent_tasks_recover_from_corruption_once(
 
 
 async def test_sqlite_busy_errors_never_move_the_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    open_sqlite: OpenSQLite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "state.sqlite3"
     opened = await open_sqlite(path, busy_timeout_ms=50)
@@ -727,7 +761,50 @@ async def test_sqlite_busy_errors_never_move_the_file(
     await opened.aclose()
 
 
-async def test_sqlite_in_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("failures", "message", "raised", "calls"),
+    [
+        pytest.param(2, "database is locked", None, 3, id="busy-then-ok"),
+        pytest.param(99, "database is locked", "locked", 3, id="busy-past-timeout"),
+        pytest.param(99, "disk I/O error", "disk", 1, id="other-error-at-once"),
+    ],
+)
+async def test_sqlite_wal_switch_retries_while_peers_hold_the_file(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    failures: int,
+    message: str,
+    raised: str | None,
+    calls: int,
+) -> None:
+    real: Callable[..., Any] = aiosqlite.Connection.execute
+    attempts = 0
+
+    def contended(self: aiosqlite.Connection, sql: str, parameters: Any = None) -> Any:
+        nonlocal attempts
+        if "journal_mode" in sql:
+            attempts += 1
+            if attempts <= failures:
+                raise sqlite3.OperationalError(message)
+        return real(self, sql, parameters)
+
+    monkeypatch.setattr(aiosqlite.Connection, "execute", contended)
+    store = SQLiteStore(tmp_path / "new.sqlite3", max_entries=10, busy_timeout_ms=30)
+    try:
+        if raised is None:
+            await store.open()
+            assert await store.cache_get("k") is None
+        else:
+            with pytest.raises(sqlite3.OperationalError, match=raised):
+                await store.open()
+    finally:
+        await store.aclose()
+    assert attempts == calls
+
+
+async def test_sqlite_in_memory(
+    open_sqlite: OpenSQLite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     opened = await open_sqlite(Path(":memory:"))
     await opened.cache_set(entry("k"), keep=1.0)
@@ -738,7 +815,7 @@ async def test_sqlite_in_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 async def test_sqlite_admit_is_one_call_to_the_database(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    open_sqlite: OpenSQLite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened = await open_sqlite(tmp_path / "state.sqlite3")
     if not opened.uses_returning:  # pragma: no cover - only on SQLite < 3.35
@@ -761,7 +838,7 @@ async def test_sqlite_admit_is_one_call_to_the_database(
     await opened.aclose()
 
 
-async def test_sqlite_eviction_slack_is_bounded(tmp_path: Path) -> None:
+async def test_sqlite_eviction_slack_is_bounded(open_sqlite: OpenSQLite, tmp_path: Path) -> None:
     opened = await open_sqlite(tmp_path / "state.sqlite3", max_entries=500)  # check every 5
     for i in range(600):
         await opened.cache_set(entry(f"k{i:04}", stored_at=NOW + i), keep=1.0)
@@ -773,7 +850,7 @@ async def test_sqlite_eviction_slack_is_bounded(tmp_path: Path) -> None:
 
 
 async def test_sqlite_legacy_transaction_rolls_back_on_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    open_sqlite: OpenSQLite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 0))
     opened = await open_sqlite(tmp_path / "state.sqlite3")

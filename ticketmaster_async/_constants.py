@@ -78,3 +78,8 @@ __all__ += [
     "STORE_FILE_MODE",
     "USAGE_KEEP_DAYS",
 ]
+#: Pause between attempts to switch a new SQLite file to WAL: concurrent first opens get
+#: SQLITE_BUSY at once (no busy handler on that lock upgrade); retried within busy_timeout.
+SQLITE_WAL_SWITCH_RETRY_SECONDS = 0.01
+
+__all__ += ["SQLITE_WAL_SWITCH_RETRY_SECONDS"]

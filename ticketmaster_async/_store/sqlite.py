@@ -11,12 +11,17 @@ keeps other tasks' statements out of the open transaction.
 
 The schema carries a version (``PRAGMA user_version``) and migrates forward; a file from a newer
 version is refused, never rewritten. A corrupt file is moved aside to
-``<path>.corrupt-<timestamp>`` and rebuilt, at open or when a statement finds the corruption.
+``<path>.corrupt-<timestamp>`` (with its -wal/-shm) and rebuilt, at open or when a statement
+finds the corruption; a peer that then finds the path already replaced reconnects to the new file
+without moving it. Caveat (SQLite's own): a process still holding the old file open may, when it
+closes it, unlink the new -wal/-shm by name; corruption is rare enough that this is accepted.
 
 Cache bound: the oldest entries beyond ``max_entries`` are evicted every
 ``min(CACHE_EVICTION_MAX_CHECK_INTERVAL, max(1, max_entries // CACHE_EVICTION_SLACK_DIVISOR))``
-writes of a store instance (on every write for small bounds), so the table holds at most
-``max_entries`` plus that interval minus one per writing process (1 % or 63 entries at most).
+writes of a store instance (on every write for small bounds). The upsert and the eviction are two
+statements, so the table holds at most ``max_entries`` plus that interval per writing process
+(1 % or 64 entries at most), the last one only between the two statements or after a process
+died between them.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from .._constants import (
     LOGGER_NAME,
     SQLITE_BUSY_TIMEOUT_MS,
     SQLITE_RETURNING_MIN_VERSION,
+    SQLITE_WAL_SWITCH_RETRY_SECONDS,
     STORE_FILE_MODE,
 )
 from .._exceptions import ConfigurationError
@@ -193,6 +199,11 @@ def _is_corruption(exc: BaseException) -> bool:
     return type(exc) is sqlite3.DatabaseError
 
 
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    # sqlite_errorcode only exists from Python 3.11: the message is what 3.10 offers.
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
 def _file_identity(path: str) -> tuple[int, int] | None:
     try:
         stat = os.stat(path)
@@ -287,7 +298,7 @@ class SQLiteStore(Store):
         try:
             await db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
             if not in_memory:
-                await db.execute("PRAGMA journal_mode = WAL")
+                await self._enable_wal(db)
                 self._restrict_side_files()
             await db.execute("PRAGMA synchronous = NORMAL")
             await self._migrate(db)
@@ -295,6 +306,23 @@ class SQLiteStore(Store):
             await db.close()
             raise
         return db
+
+    async def _enable_wal(self, db: aiosqlite.Connection) -> None:
+        # Processes opening a new file together all upgrade SHARED -> EXCLUSIVE here; SQLite
+        # answers SQLITE_BUSY at once instead of calling the busy handler, so wait in turns.
+        attempts = max(
+            1, round(self._busy_timeout_ms / _MILLISECONDS / SQLITE_WAL_SWITCH_RETRY_SECONDS)
+        )
+        attempt = 1
+        while True:
+            try:
+                await db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if attempt >= attempts or not _is_busy(exc):
+                    raise
+            attempt += 1
+            await asyncio.sleep(SQLITE_WAL_SWITCH_RETRY_SECONDS)
 
     def _create_file(self) -> None:
         directory = os.path.dirname(os.path.abspath(self._path))
