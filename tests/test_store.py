@@ -874,3 +874,15 @@ async def test_sqlite_store_properties(tmp_path: Path) -> None:
     assert (unopened.path, unopened.kind) == (os.fspath(path), "sqlite")
     await unopened.aclose()
     assert not path.exists()
+
+
+async def test_sqlite_first_call_may_be_an_admission(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "lazy.sqlite3", max_entries=10)
+    try:
+        first = await store.admit(now=1000.0, interval=0.2, daily_limit=5)
+        second = await store.admit(now=1000.0, interval=0.2, daily_limit=5)
+    finally:
+        await store.aclose()
+    assert first.admitted and first.wait == 0.0
+    assert second.admitted and second.wait == pytest.approx(0.2, abs=1e-9)
+    assert second.quota_remaining == 3

@@ -533,17 +533,26 @@ class SQLiteStore(Store):
     async def admit(self, *, now: float, interval: float, daily_limit: int) -> Admission:
         """Count one request and reserve the next slot unless the quota is spent: one
         ``UPDATE ... RETURNING`` (one thread hop) when admitted."""
-        if await self._legacy():
-            return await self._update_limiter(
-                lambda row: admit_row(row, now=now, interval=interval, daily_limit=daily_limit)
-            )
+        db = self._db
+        if db is None or self._tx_lock is not None:  # not connected yet, or SQLite < 3.35
+            if await self._legacy():
+                return await self._update_limiter(
+                    lambda row: admit_row(row, now=now, interval=interval, daily_limit=daily_limit)
+                )
+            db = await self._conn()
         params = {
             "now": now,
             "interval": interval,
             "daily_limit": daily_limit,
             "window": DAILY_WINDOW_SECONDS,
         }
-        rows = await self._fetchall(_ADMIT, params)
+        # The hot path: straight to the connection (one thread hop), no wrapper layers.
+        try:
+            rows = list(await db.execute_fetchall(_ADMIT, params))
+        except sqlite3.DatabaseError as exc:
+            if _is_corruption(exc):
+                await self._recover(db, exc)
+            raise
         if rows:
             slot, used, reset_at = rows[0]
             return Admission(
