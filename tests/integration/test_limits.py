@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 import time
@@ -140,3 +141,46 @@ async def _check_usage(db: Path, requests: int) -> None:
     assert stats.requests_today == requests  # every process's requests, from the store
     assert stats.cache_misses >= requests
     assert stats.cache_hits + stats.cache_misses == 18  # every call of every process
+
+
+async def test_api_key_is_in_no_byte_of_the_sqlite_file(tmp_path: Path) -> None:
+    # The fake echoes the key in its quota-violation body, as the real gateway does.
+    api = FakeDiscoveryAPI(requests_per_second=None, daily_limit=2)
+    db = tmp_path / "state.sqlite3"
+    async with (
+        serving(api) as server,
+        client_for(server.url, db_path=str(db), max_retries=0, offers=True) as tm,
+    ):
+        await tm.get_ticket_prices(SANDBOX_EVENT_ID)  # event + offers: quota spent
+        with pytest.raises(QuotaExceededError) as info:
+            await tm.search_events("rock", refresh=True)
+        await tm.usage()
+    assert api.quota_violation_count == 0  # our budget came from the headers: nothing sent
+    assert KEY not in str(info.value)
+    assert _files_without_key(tmp_path) >= 1
+    with sqlite3.connect(db) as raw:
+        cached = raw.execute("SELECT count(*) FROM cache").fetchone()[0]
+    assert cached >= 2
+
+
+def _files_without_key(directory: Path) -> int:
+    """Assert the key is in none of the store's files; returns how many were checked."""
+    files = [p for p in directory.iterdir() if p.name.startswith("state.sqlite3")]
+    for path in files:
+        assert KEY.encode() not in path.read_bytes(), path.name
+    return len(files)
+
+
+async def test_gateway_echo_of_the_key_never_reaches_the_store(tmp_path: Path) -> None:
+    api = FakeDiscoveryAPI(requests_per_second=None, daily_limit=0)
+    db = tmp_path / "state.sqlite3"
+    async with (
+        serving(api) as server,
+        client_for(server.url, db_path=str(db), max_retries=0) as tm,
+    ):
+        with pytest.raises(QuotaExceededError) as info:
+            await tm.get_event_details(SANDBOX_EVENT_ID)
+    assert api.quota_violation_count == 1  # the server's body carried the key
+    assert KEY not in str(info.value) and KEY not in (info.value.detail or "")
+    assert "***" in (info.value.detail or "")
+    assert _files_without_key(tmp_path) >= 1
