@@ -544,9 +544,10 @@ class TestErrors:
         tmp_path: Path,
         debug: bool,
     ) -> None:
-        blocker = tmp_path / "file"
-        blocker.write_text("not a directory")
-        monkeypatch.setenv("TICKETMASTER_DB_PATH", str(blocker / "state.sqlite3"))
+        async def broken_usage(self: object) -> object:
+            raise OSError("disk on fire")  # not a TicketmasterError: an unexpected failure
+
+        monkeypatch.setattr(TicketmasterClient, "usage", broken_usage)
         args = ["--sandbox", *(["--debug"] if debug else []), "usage"]
         code, out, err = run_main(capsys, *args)
         assert (code, out) == (1, "")

@@ -632,3 +632,23 @@ async def test_single_flight_holds_on_a_cold_sqlite_store(tmp_path: Path) -> Non
             )
         assert all(r is not None and r.id == SANDBOX_EVENT_ID for r in results)
     assert api.request_count == 10
+
+
+async def test_unusable_db_path_falls_back_with_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where a directory should be")
+    api = FakeDiscoveryAPI(requests_per_second=None)
+    async with make_client(
+        transport=api.transport(), db_path=str(blocker / "state.sqlite3"), daily_limit=2
+    ) as tm:
+        first = await tm.get_event_details(SANDBOX_EVENT_ID)
+        again = await tm.get_event_details(SANDBOX_EVENT_ID)  # served by the private cache
+        await tm.search_events("rock")
+        with pytest.raises(QuotaExceededError):  # the limits stay in force
+            await tm.search_events("jazz")
+    assert first is not None and again == first
+    assert api.request_count == 2
+    warnings = [r for r in caplog.records if "unreachable" in r.getMessage()]
+    assert len(warnings) == 1

@@ -198,9 +198,19 @@ class TicketmasterClient:
             from ._store.memory import MemoryStore
 
             return MemoryStore(max_entries=settings.cache_max_entries)
+        from ._constants import FALLBACK_CACHE_MAX_ENTRIES
+        from ._store.fallback import FallbackStore
+        from ._store.memory import MemoryStore
         from ._store.sqlite import SQLiteStore
 
-        return SQLiteStore(settings.db_path, max_entries=settings.cache_max_entries)
+        # A file that cannot be opened (bad path, disk I/O error) must not turn answers into
+        # errors: one WARNING, then in-process limits and cache until the file works again.
+        return FallbackStore(
+            SQLiteStore(settings.db_path, max_entries=settings.cache_max_entries),
+            fallback=MemoryStore(
+                max_entries=min(settings.cache_max_entries, FALLBACK_CACHE_MAX_ENTRIES)
+            ),
+        )
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"

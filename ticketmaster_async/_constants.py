@@ -83,3 +83,8 @@ __all__ += [
 SQLITE_WAL_SWITCH_RETRY_SECONDS = 0.01
 
 __all__ += ["SQLITE_WAL_SWITCH_RETRY_SECONDS"]
+
+#: Size of the private in-process cache used while the shared store (SQLite file, Redis) is
+#: unreachable.
+FALLBACK_CACHE_MAX_ENTRIES = 1000
+__all__ += ["FALLBACK_CACHE_MAX_ENTRIES"]
