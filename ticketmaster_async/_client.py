@@ -33,7 +33,7 @@ from ._exceptions import (
     ResponseValidationError,
     TicketmasterError,
 )
-from ._http import HTTPSender, error_from_response
+from ._http import HTTPSender, RawResponse, error_from_response
 from ._params import VENUE_SORTS, check_id, check_page, search_params
 from ._pipeline import Answer, Pipeline, utc_day
 from ._redact import Redactor
@@ -274,8 +274,6 @@ class TicketmasterClient:
 
     def _raise_for(self, answer: Answer, path: str) -> None:
         if answer.status == 404:
-            from ._http import RawResponse
-
             raise error_from_response(
                 RawResponse(answer.status, {}, answer.body, 0.0),
                 redactor=self._redactor,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -175,10 +174,3 @@ def search_params(
     params["size"] = str(checked_size)
     params["page"] = str(checked_page)
     return params
-
-
-def merge(base: Mapping[str, str], **extra: str) -> dict[str, str]:
-    """A copy of ``base`` with ``extra`` set."""
-    out = dict(base)
-    out.update(extra)
-    return out

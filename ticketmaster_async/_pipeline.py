@@ -60,7 +60,6 @@ class Answer:
     status: int
     body: bytes
     source: Literal["cache", "network", "stale"]
-    key: str
 
 
 def utc_day(epoch: float) -> str:
@@ -154,7 +153,7 @@ class Pipeline:
             if entry is not None and entry.is_fresh(self._clock()):
                 self.metrics.count(CACHE_HITS)
                 self._maybe_flush()
-                return Answer(entry.status, entry.body, "cache", key)
+                return Answer(entry.status, entry.body, "cache")
         self.metrics.count(CACHE_MISSES)
         task = self._inflight.get(key)
         if task is not None:
@@ -210,14 +209,14 @@ class Pipeline:
                     path,
                     type(exc).__name__,
                 )
-                return Answer(entry.status, entry.body, "stale", key)
+                return Answer(entry.status, entry.body, "stale")
             logger.error("GET %s failed: %s", path, exc)
             raise
         except TicketmasterError as exc:
             logger.error("GET %s failed: %s", path, exc)
             raise
         self._cache_put(key, raw, tags)
-        return Answer(raw.status, raw.body, "network", key)
+        return Answer(raw.status, raw.body, "network")
 
     async def _attempt(
         self, breaker: CircuitBreaker, path: str, params: Mapping[str, str], attempt: int
