@@ -259,3 +259,91 @@ def test_redactor_forms() -> None:
     assert redactor.bytes(b"xx a b/c") == b"xx ***"
     assert "a b/c" not in repr(redactor)
     assert Redactor(None).text("unchanged") == "unchanged"
+
+
+def _recording_sender(
+    base_url: str, respond: httpx.Response | None = None
+) -> tuple[HTTPSender, list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return respond if respond is not None else httpx.Response(200, json={})
+
+    sender = HTTPSender(
+        base_url=base_url,
+        api_key=KEY,
+        timeout=5,
+        redactor=REDACTOR,
+        transport=httpx.MockTransport(handler),
+    )
+    return sender, seen
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "https://app.ticketmaster.com",
+        "https://app.ticketmaster.com/",
+        "http://127.0.0.1:8080/prefix",
+        "http://[::1]:8080/prefix/",
+    ],
+)
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"keyword": "AC/DC & friends é", "latlong": "51.5,-0.12", "size": "20"}],
+    ids=["no-params", "params"],
+)
+async def test_request_url_is_what_httpx_would_build_plus_the_key(
+    base_url: str, params: dict[str, str]
+) -> None:
+    sender, seen = _recording_sender(base_url)
+    try:
+        await sender.get("/discovery/v2/events.json", params)
+    finally:
+        await sender.aclose()
+    async with httpx.AsyncClient(base_url=base_url) as reference:
+        expected = reference.build_request(
+            "GET", "/discovery/v2/events.json", params={**params, "apikey": KEY}
+        )
+    assert seen[0].url == expected.url
+    assert seen[0].headers["host"] == expected.headers["host"]
+    assert seen[0].headers["accept"] == "application/json"
+
+
+async def test_cookies_are_never_kept() -> None:
+    response = httpx.Response(200, json={}, headers={"Set-Cookie": "session=abc; Path=/"})
+    sender, seen = _recording_sender("https://app.ticketmaster.com", response)
+    try:
+        await sender.get("/discovery/v2/events.json", {})
+        await sender.get("/discovery/v2/events.json", {})
+        stored = list(sender._client.cookies.jar)
+    finally:
+        await sender.aclose()
+    assert len(seen) == 2
+    assert "cookie" not in seen[1].headers
+    assert stored == []  # not even parsed: the API is keyed, not session-based
+
+
+async def test_only_the_headers_that_matter_are_kept() -> None:
+    response = httpx.Response(
+        200,
+        json={},
+        headers=[
+            ("Content-Type", "application/json"),
+            ("Rate-Limit-Available", "5"),
+            ("rate-limit-available", "4"),
+            ("Rate-Limit-Reset", "1700000000000"),
+            ("X-Other", "dropped"),
+        ],
+    )
+    sender, _ = _recording_sender("https://app.ticketmaster.com", response)
+    try:
+        raw = await sender.get("/discovery/v2/events.json", {})
+    finally:
+        await sender.aclose()
+    assert raw.headers == {
+        "content-type": "application/json",
+        "rate-limit-available": "5, 4",  # as httpx's Headers would join them
+        "rate-limit-reset": "1700000000000",
+    }

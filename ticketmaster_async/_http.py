@@ -7,6 +7,7 @@ network failures and error statuses to the error tree, and scrubs the key from e
 from __future__ import annotations
 
 import email.utils
+import http.cookiejar
 import json
 import logging
 import math
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -59,19 +61,34 @@ class RawResponse:
     elapsed_ms: float
 
 
+class _NoCookies(http.cookiejar.CookieJar):
+    """A cookie jar that keeps nothing: the API is keyed, not session-based, and httpx would
+    otherwise rebuild every response's headers as an ``email.message.Message`` to look for
+    ``Set-Cookie`` (~10 % of a request's CPU)."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        return None
+
+
 class _KeyTransport(httpx.AsyncBaseTransport):
     """Adds ``apikey`` to the URL just before the wire, below httpx's request logging, and
     scrubs the key from any transport error raised below."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport, api_key: str, redactor: Redactor) -> None:
         self._inner = inner
-        self._api_key = api_key
+        self._key_param = urlencode({"apikey": api_key})
         self._redactor = redactor
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        # A copy with the keyed URL (one string parse: URL.copy_add_param costs 2.5 times as
+        # much); httpx logs the original's URL and attaches the original to errors.
+        url = request.url
         keyed = httpx.Request(
             request.method,
-            request.url.copy_add_param("apikey", self._api_key),
+            httpx.URL(f"{url}{'&' if url.query else '?'}{self._key_param}"),
             headers=request.headers,
             stream=request.stream,
             extensions=request.extensions,
@@ -222,14 +239,29 @@ def error_from_response(
     return error_class(message, status_code=status, error_code=code, detail=detail)
 
 
-_KEPT_HEADERS = (
-    "content-type",
-    "retry-after",
-    "rate-limit",
-    "rate-limit-available",
-    "rate-limit-over",
-    "rate-limit-reset",
+_KEPT_HEADERS = frozenset(
+    (
+        b"content-type",
+        b"retry-after",
+        b"rate-limit",
+        b"rate-limit-available",
+        b"rate-limit-over",
+        b"rate-limit-reset",
+    )
 )
+
+
+def _kept_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The headers that matter, by lower-case name, in one pass over the raw list (a repeated
+    name joins its values with ", ", as ``Headers.__getitem__`` does)."""
+    kept: dict[str, str] = {}
+    for name, value in raw:
+        lowered = name.lower()
+        if lowered in _KEPT_HEADERS:
+            key = lowered.decode("latin-1")
+            text = value.decode("latin-1")
+            kept[key] = f"{kept[key]}, {text}" if key in kept else text
+    return kept
 
 
 def _warm_up_http_stack() -> None:
@@ -266,14 +298,30 @@ class HTTPSender:
             timeout=httpx.Timeout(timeout),
             transport=_KeyTransport(inner, api_key, redactor),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            cookies=_NoCookies(),
             follow_redirects=False,
         )
+        # What ``AsyncClient.build_request`` would merge on every call, merged once: the base
+        # URL (with its trailing slash), the default headers and the timeout.
+        base = str(self._client.base_url)
+        self._base = base if base.endswith("/") else base + "/"
+        self._headers = self._client.headers
+        self._extensions = {"timeout": self._client.timeout.as_dict()}
+
+    def _request(self, path: str, params: Mapping[str, str]) -> httpx.Request:
+        """The GET request for ``path`` (relative to the base URL, like httpx joins it) with
+        ``params`` encoded as httpx encodes them; one URL parse instead of build_request's
+        merge of base URL, path and parameters (~2.5× cheaper)."""
+        url = self._base + path.lstrip("/")
+        if params:
+            url += "?" + urlencode(list(params.items()))
+        return httpx.Request("GET", url, headers=self._headers, extensions=self._extensions)
 
     async def get(self, path: str, params: Mapping[str, str]) -> RawResponse:
         """Send one GET. Raises APITimeoutError / APIConnectionError (``from`` the httpx error)."""
         started = time.perf_counter()
         try:
-            response = await self._client.get(path, params=dict(params))
+            response = await self._client.send(self._request(path, params))
             body = response.content
         except httpx.TimeoutException as exc:
             raise APITimeoutError(
@@ -282,9 +330,7 @@ class HTTPSender:
         except httpx.HTTPError as exc:
             reason = self._redactor.text(str(exc)) or type(exc).__name__
             raise APIConnectionError(f"could not reach the API on GET {path}: {reason}") from exc
-        headers = {
-            name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers
-        }
+        headers = _kept_headers(response.headers.raw)
         return RawResponse(
             status=response.status_code,
             headers=headers,
