@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from datetime import datetime, timezone
 
@@ -21,6 +22,7 @@ from ticketmaster_async import (
     ServerError,
 )
 from ticketmaster_async._breaker import BreakerState, CircuitBreaker
+from ticketmaster_async._constants import LOGGER_NAME
 from ticketmaster_async._retry import RetryPolicy
 
 
@@ -174,3 +176,68 @@ async def test_call_returns_first_success() -> None:
         return "ok"
 
     assert await _policy().call(attempt) == "ok"
+
+
+def _recording_policy(slept: list[float], **kw: float) -> RetryPolicy:
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    return RetryPolicy(
+        max_retries=int(kw.get("max_retries", 3)),
+        max_wait=kw.get("max_wait", 30.0),
+        sleep=sleep,
+        rng=random.Random(7),
+    )
+
+
+async def test_first_failure_waits_and_is_logged_as_attempt_one(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The first attempt runs outside tenacity; its failure must still get the policy's wait
+    # (here the server's Retry-After) and the same WARNING as any other attempt.
+    slept: list[float] = []
+    attempts: list[int] = []
+
+    async def attempt(number: int) -> str:
+        attempts.append(number)
+        if number == 1:
+            raise _server(503, retry_after=1.5)
+        return "ok"
+
+    with caplog.at_level(logging.WARNING, logger=LOGGER_NAME):
+        assert await _recording_policy(slept).call(attempt) == "ok"
+    assert attempts == [1, 2]
+    assert slept == [1.5]
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 1 and "attempt 1 of 4" in messages[0]
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [NotFoundError("x", status_code=404), _server(503, retry_after=31), ValueError("bug")],
+    ids=["not-retryable", "server-wait-too-long", "not-ours"],
+)
+async def test_first_failure_not_worth_retrying_is_raised_at_once(exc: Exception) -> None:
+    slept: list[float] = []
+    attempts: list[int] = []
+
+    async def attempt(number: int) -> str:
+        attempts.append(number)
+        raise exc
+
+    with pytest.raises(type(exc)) as raised:
+        await _recording_policy(slept).call(attempt)
+    assert raised.value is exc
+    assert attempts == [1] and slept == []
+
+
+async def test_no_retries_means_one_attempt() -> None:
+    attempts: list[int] = []
+
+    async def attempt(number: int) -> str:
+        attempts.append(number)
+        raise APIConnectionError("down")
+
+    with pytest.raises(APIConnectionError):
+        await _recording_policy([], max_retries=0).call(attempt)
+    assert attempts == [1]
