@@ -17,11 +17,16 @@ import aiosqlite
 import pytest
 
 from tests.store_backends import StoreFactory, store_factory_fixture, store_fixture  # noqa: F401
-from ticketmaster_async._constants import DAILY_WINDOW_SECONDS, LOGGER_NAME
+from ticketmaster_async._constants import (
+    DAILY_WINDOW_SECONDS,
+    LOGGER_NAME,
+    SQLITE_LOOP_READ_MAX_BYTES,
+)
 from ticketmaster_async._store import sqlite as sqlite_module
 from ticketmaster_async._store.base import CacheEntry, Store
 from ticketmaster_async._store.memory import MemoryStore
 from ticketmaster_async._store.sqlite import (
+    MIGRATIONS,
     SCHEMA_VERSION,
     SQLiteStore,
     UnsupportedSchemaError,
@@ -42,6 +47,11 @@ def near(expected: float) -> Any:
 def files(directory: Path, pattern: str = "*") -> list[Path]:
     """Files in ``directory`` matching ``pattern`` (sync: pathlib blocks)."""
     return sorted(directory.glob(pattern))
+
+
+def file_bytes(path: Path) -> int:
+    """Size of ``path`` (sync, like :func:`files`)."""
+    return path.stat().st_size
 
 
 def entry(
@@ -582,7 +592,7 @@ async def test_sqlite_refuses_a_newer_schema_and_leaves_it_alone(tmp_path: Path)
     raw.close()
     newer = SQLiteStore(path, max_entries=10)
 
-    with pytest.raises(UnsupportedSchemaError, match="schema version 2"):
+    with pytest.raises(UnsupportedSchemaError, match=f"schema version {SCHEMA_VERSION + 1}"):
         await newer.cache_get("k")
     await newer.aclose()
 
@@ -610,6 +620,47 @@ async def test_sqlite_migrates_forward_from_an_older_version(
     raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION + 1,)
     assert "note" in [r[1] for r in raw.execute("PRAGMA table_info(flags)")]
+    raw.close()
+
+
+def _make_v1_file(path: Path) -> None:
+    """A store file as the first schema version left it, with one tagged entry."""
+    with sqlite3.connect(path, isolation_level=None) as raw:
+        raw.execute("PRAGMA journal_mode = WAL")
+        for statement in MIGRATIONS[0]:
+            raw.execute(statement)
+        raw.execute(
+            "INSERT INTO cache (key, status, body, stored_at, expires_at, keep_until, tags) "
+            "VALUES ('old', 200, x'7b7d', ?, ?, ?, '[\"event:E1\"]')",
+            (NOW, NOW + 60, NOW + 120),
+        )
+        raw.execute("PRAGMA user_version = 1")
+    raw.close()
+
+
+async def test_sqlite_v1_file_migrates_and_keeps_its_tag_index(
+    open_sqlite: OpenSQLite, tmp_path: Path
+) -> None:
+    path = tmp_path / "v1.sqlite3"
+    _make_v1_file(path)
+
+    opened = await open_sqlite(path)
+    # Same tags (a refresh): the tag index is left alone; new tags: it follows.
+    await opened.cache_set(entry("old"), tags=["event:E1"], keep=60.0)
+    await opened.cache_set(entry("moved"), tags=["event:E1"], keep=60.0)
+    await opened.cache_set(entry("moved"), tags=["event:E2"], keep=60.0)
+    dropped_e1 = await opened.cache_invalidate_tag("event:E1")
+    dropped_e2 = await opened.cache_invalidate_tag("event:E2")
+    await opened.aclose()
+
+    assert (dropped_e1, dropped_e2) == (1, 1)
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    (trigger,) = raw.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'cache_tags_on_update'"
+    ).fetchone()
+    assert "WHEN old.tags IS NOT new.tags" in trigger
+    assert raw.execute("SELECT count(*) FROM cache_tags").fetchone() == (0,)
     raw.close()
 
 
@@ -653,6 +704,15 @@ async def test_sqlite_corrupt_file_is_moved_aside(
     assert str(aside) in warnings[0].getMessage()
 
 
+@pytest.fixture(name="worker_only")
+def worker_only_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite stores without their loop-thread connection: every statement goes through the
+    aiosqlite worker, where these tests inject their faults. (The loop-thread connection hands
+    any error of its own to the worker: see test_sqlite_loop_thread_errors_go_to_the_worker.)"""
+    monkeypatch.setattr(SQLiteStore, "_open_fast", lambda self: None)
+
+
+@pytest.mark.usefixtures("worker_only")
 async def test_sqlite_corruption_found_later_rebuilds_the_file(
     open_sqlite: OpenSQLite,
     tmp_path: Path,
@@ -685,6 +745,7 @@ async def test_sqlite_corruption_found_later_rebuilds_the_file(
     assert any("moved it to" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.usefixtures("worker_only")
 @pytest.mark.parametrize("replaced", [True, False], ids=["replaced", "deleted"])
 async def test_sqlite_never_moves_a_file_another_process_already_replaced(
     open_sqlite: OpenSQLite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replaced: bool
@@ -714,6 +775,7 @@ async def test_sqlite_never_moves_a_file_another_process_already_replaced(
     await opened.aclose()
 
 
+@pytest.mark.usefixtures("worker_only")
 async def test_sqlite_concurrent_tasks_recover_from_corruption_once(
     open_sqlite: OpenSQLite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -814,27 +876,169 @@ async def test_sqlite_in_memory(
     assert files(tmp_path) == []
 
 
-async def test_sqlite_admit_is_one_call_to_the_database(
+def _spy_worker(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement handed to an aiosqlite worker thread from now on, but the cache bound
+    check (always the worker's: it counts the table)."""
+    calls: list[str] = []
+    real_execute: Callable[..., Awaitable[Any]] = aiosqlite.Connection._execute
+
+    def spy(self: aiosqlite.Connection, fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+        if "ORDER BY stored_at" not in str(args[:1]):
+            calls.append(str(args[:1]))
+        return real_execute(self, fn, *args)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", spy)
+    return calls
+
+
+async def test_sqlite_hot_statements_never_leave_the_loop_thread(
     open_sqlite: OpenSQLite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened = await open_sqlite(tmp_path / "state.sqlite3")
     if not opened.uses_returning:  # pragma: no cover - only on SQLite < 3.35
         pytest.skip("needs UPDATE ... RETURNING")
-    calls: list[str] = []
-    real_execute: Callable[..., Awaitable[Any]] = aiosqlite.Connection._execute
+    worker = _spy_worker(monkeypatch)
 
-    def spy(self: aiosqlite.Connection, fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
-        calls.append(str(args[:1]))
-        return real_execute(self, fn, *args)
+    first = await opened.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    second = await opened.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    await opened.cache_set(entry("k"), tags=["event:E1"], keep=1.0)
+    got = await opened.cache_get("k")
+    await opened.quota_sync(now=NOW, daily_limit=LIMIT, available=5, reset_at=None)
+    state = await opened.quota_state(now=NOW, daily_limit=LIMIT)
+    await opened.usage_add("2026-11-24", {"requests": 2})
+    await opened.flag_set("f", until=NOW + 1)
+    invalidated = await opened.cache_invalidate_tag("event:E1")
 
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", spy)
+    assert worker == []  # no thread hop at all
+    assert first.admitted and second.admitted and second.slot == pytest.approx(NOW + INTERVAL)
+    assert got == entry("k")
+    assert state.remaining == 5
+    assert await opened.usage_get("2026-11-24") == {"requests": 2}
+    assert await opened.flag_get("f", now=NOW) == NOW + 1
+    assert invalidated == 1 and await opened.cache_get("k") is None
+    monkeypatch.undo()
+    await opened.aclose()
+
+
+async def test_sqlite_large_bodies_go_through_the_worker(
+    open_sqlite: OpenSQLite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened = await open_sqlite(tmp_path / "state.sqlite3")
+    large = entry("large", body=b"x" * (SQLITE_LOOP_READ_MAX_BYTES + 1))
+    small = entry("small", body=b"y" * SQLITE_LOOP_READ_MAX_BYTES)
+    worker = _spy_worker(monkeypatch)
+
+    await opened.cache_set(large, keep=1.0)
+    await opened.cache_set(small, keep=1.0)
+    assert len(worker) == 1 and "INSERT INTO cache" in worker[0]
+    assert await opened.cache_get("large") == large  # the loop thread saw only its length
+    assert len(worker) == 2 and "SELECT status, body" in worker[1]
+    assert await opened.cache_get("small") == small
+    assert len(worker) == 2
+    monkeypatch.undo()
+    await opened.aclose()
+
+
+async def test_sqlite_loop_thread_never_waits_for_a_locked_file(
+    open_sqlite: OpenSQLite, tmp_path: Path
+) -> None:
+    # Another process holds the write lock. The loop thread must not wait for it (the holder
+    # here releases it from a loop callback: a blocked loop would deadlock until the busy
+    # timeout); the statement goes to the worker, which waits, then succeeds.
+    path = tmp_path / "state.sqlite3"
+    opened = await open_sqlite(path)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("UPDATE limiter SET next_free = ? WHERE id = 1", (NOW + 10,))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    released_at: list[float] = []
+
+    def release() -> None:
+        holder.execute("COMMIT")
+        released_at.append(loop.time())
+
+    loop.call_later(0.2, release)
+    try:
+        admission = await asyncio.wait_for(
+            opened.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT), timeout=3
+        )
+        await opened.cache_set(entry("k"), keep=1.0)  # free again: back on the loop thread
+    finally:
+        holder.close()
+
+    assert released_at and released_at[0] - started < 1.0
+    assert admission.admitted
+    assert admission.slot == pytest.approx(NOW + 10)  # decided after the holder's commit
+    assert await opened.cache_get("k") == entry("k")
+    await opened.aclose()
+
+
+class _FailingConnection:
+    """A stand-in for the loop-thread connection whose statements fail with ``error``."""
+
+    def __init__(self, real: sqlite3.Connection, error: sqlite3.Error) -> None:
+        self.real = real
+        self.error = error
+        self.calls = 0
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        self.calls += 1
+        raise self.error
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.real.in_transaction
+
+    def close(self) -> None:
+        self.real.close()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        sqlite3.DatabaseError("database disk image is malformed"),
+        sqlite3.OperationalError("disk I/O error"),
+        sqlite3.OperationalError("database is locked"),
+    ],
+    ids=["corrupt", "io", "locked"],
+)
+async def test_sqlite_loop_thread_errors_go_to_the_worker(
+    open_sqlite: OpenSQLite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: sqlite3.Error
+) -> None:
+    opened = await open_sqlite(tmp_path / "state.sqlite3")
+    assert opened._fast is not None
+    failing = _FailingConnection(opened._fast, error)
+    monkeypatch.setattr(opened, "_fast", failing)
+    worker = _spy_worker(monkeypatch)
 
     admission = await opened.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    await opened.cache_set(entry("k"), keep=1.0)
 
+    assert failing.calls == 2  # tried on the loop thread first...
+    assert len(worker) == 2  # ...then decided by the worker
     assert admission.admitted
-    assert len(calls) == 1
-    assert "RETURNING" in calls[0]
+    assert await opened.cache_get("k") == entry("k")
+    assert (await opened.quota_state(now=NOW, daily_limit=LIMIT)).used == 1
     monkeypatch.undo()
+    await opened.aclose()
+
+
+async def test_sqlite_wal_stays_small_under_loop_thread_writes(
+    open_sqlite: OpenSQLite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The loop-thread connection never checkpoints; the worker does, every so many writes.
+    monkeypatch.setattr(sqlite_module, "SQLITE_LOOP_CHECKPOINT_EVERY", 20)
+    path = tmp_path / "state.sqlite3"
+    opened = await open_sqlite(path)
+    for n in range(400):
+        await opened.admit(now=NOW + n, interval=INTERVAL, daily_limit=10_000)
+        if n % 20 == 0:
+            await asyncio.sleep(0.01)  # let the checkpoint run
+    await asyncio.gather(*opened._housekeeping)
+    wal_pages = file_bytes(Path(f"{path}-wal")) // 4096
+    assert wal_pages < 100  # 400 commits of one page each without checkpoints
+    assert (await opened.quota_state(now=NOW + 400, daily_limit=10_000)).used == 400
     await opened.aclose()
 
 

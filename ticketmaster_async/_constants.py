@@ -82,7 +82,17 @@ __all__ += [
 #: SQLITE_BUSY at once (no busy handler on that lock upgrade); retried within busy_timeout.
 SQLITE_WAL_SWITCH_RETRY_SECONDS = 0.01
 
-__all__ += ["SQLITE_WAL_SWITCH_RETRY_SECONDS"]
+#: Cached bodies up to this size are read on the event-loop thread (a point read of a few pages
+#: costs less than the hop to the worker thread); larger ones are read on the worker thread.
+SQLITE_LOOP_READ_MAX_BYTES = 256 * 1024
+#: Writes on the loop-thread connection between two passive WAL checkpoints on the worker.
+SQLITE_LOOP_CHECKPOINT_EVERY = 500
+
+__all__ += [
+    "SQLITE_LOOP_CHECKPOINT_EVERY",
+    "SQLITE_LOOP_READ_MAX_BYTES",
+    "SQLITE_WAL_SWITCH_RETRY_SECONDS",
+]
 
 #: Size of the private in-process cache used while the shared store (SQLite file, Redis) is
 #: unreachable.
