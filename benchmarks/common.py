@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -25,6 +26,7 @@ __all__ = [
     "client_for",
     "event_path",
     "floor_connection",
+    "loop_floor_connection",
     "loopback_api",
     "scratch_dir",
 ]
@@ -168,6 +170,16 @@ async def floor_connection(path: str) -> aiosqlite.Connection:
     await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     await db.execute("PRAGMA journal_mode = WAL")
     await db.execute("PRAGMA synchronous = NORMAL")
+    return db
+
+
+def loop_floor_connection(path: str) -> sqlite3.Connection:
+    """A plain ``sqlite3`` connection to a floor file, set up like the store's loop-thread
+    connection: autocommit, ``synchronous=NORMAL`` (the file is already in WAL mode), no busy
+    wait."""
+    db = sqlite3.connect(path, isolation_level=None, timeout=0)
+    db.execute("PRAGMA synchronous = NORMAL")
+    db.execute("PRAGMA wal_autocheckpoint = 0")
     return db
 
 
