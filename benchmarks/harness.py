@@ -114,11 +114,15 @@ def utilisation(arrivals: Sequence[float], rate: float) -> float:
 
 
 def interleave_order(names: Sequence[str], rounds: int) -> list[list[str]]:
-    """The order in which the candidates run in each round: a rotation that advances every
-    round, so each candidate runs first (and right after each other one) equally often.
+    """The order in which the candidates run in each round: a Williams design, a Latin square
+    balanced for carry-over. Over every cycle of rounds (``n`` rounds for ``n`` candidates, ``2n``
+    when ``n`` is odd) each candidate runs in each position equally often and right after each
+    other candidate equally often, so what one candidate leaves behind (a background write, a
+    thread still busy, a cold cache) falls on every other one alike. A plain rotation would
+    always put the same candidate after the same one.
 
-    >>> interleave_order(["a", "b", "c"], 3)
-    [['a', 'b', 'c'], ['b', 'c', 'a'], ['c', 'a', 'b']]
+    >>> interleave_order(["a", "b", "c", "d"], 4)
+    [['a', 'b', 'd', 'c'], ['b', 'c', 'a', 'd'], ['c', 'd', 'b', 'a'], ['d', 'a', 'c', 'b']]
     """
     if rounds < 0:
         raise ValueError("rounds must not be negative")
@@ -127,7 +131,12 @@ def interleave_order(names: Sequence[str], rounds: int) -> list[list[str]]:
     count = len(names)
     if count == 0:
         return [[] for _ in range(rounds)]
-    return [[names[(r + i) % count] for i in range(count)] for r in range(rounds)]
+    # First row 0, 1, n-1, 2, n-2, ...; row r adds r (mod n); odd n adds the mirrored rows.
+    first = [0] + [(k + 1) // 2 if k % 2 else count - k // 2 for k in range(1, count)]
+    square = [[(index + r) % count for index in first] for r in range(count)]
+    if count % 2:
+        square += [row[::-1] for row in square]
+    return [[names[index] for index in square[r % len(square)]] for r in range(rounds)]
 
 
 async def run_interleaved(

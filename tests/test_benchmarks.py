@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections import Counter
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -66,18 +68,31 @@ def test_ratio_refuses_a_zero_denominator() -> None:
         ratio([1.0], [0.0])
 
 
-def test_interleave_order_rotates_so_each_candidate_leads_equally() -> None:
-    order = interleave_order(["ours", "floor", "rival"], 6)
-    assert order[:3] == [
-        ["ours", "floor", "rival"],
-        ["floor", "rival", "ours"],
-        ["rival", "ours", "floor"],
-    ]
-    assert order[3:] == order[:3]
-    firsts = [round_order[0] for round_order in order]
-    assert firsts.count("ours") == firsts.count("floor") == firsts.count("rival") == 2
-    assert all(sorted(round_order) == ["floor", "ours", "rival"] for round_order in order)
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 6])
+def test_interleave_order_balances_positions_and_predecessors(count: int) -> None:
+    names = [f"c{i}" for i in range(count)]
+    cycle = count if count % 2 == 0 else 2 * count
+    order = interleave_order(names, 2 * cycle)
+    assert order[cycle:] == order[:cycle]
+    assert all(sorted(round_order) == names for round_order in order)
+    # Every candidate in every position equally often...
+    for position in range(count):
+        at = Counter(round_order[position] for round_order in order[:cycle])
+        assert set(at.values()) == {cycle // count}
+    # ...and right after every other candidate equally often.
+    pairs = Counter(
+        (before, after)
+        for round_order in order[:cycle]
+        for before, after in itertools.pairwise(round_order)
+    )
+    if count > 1:
+        assert len(pairs) == count * (count - 1)
+        assert len(set(pairs.values())) == 1
+
+
+def test_interleave_order_small_cases() -> None:
     assert interleave_order(["a", "b"], 3) == [["a", "b"], ["b", "a"], ["a", "b"]]
+    assert interleave_order(["a", "b", "c"], 2) == [["a", "b", "c"], ["b", "c", "a"]]
     assert interleave_order([], 2) == [[], []]
 
 
