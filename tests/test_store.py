@@ -1024,17 +1024,19 @@ async def test_sqlite_loop_thread_errors_go_to_the_worker(
     await opened.aclose()
 
 
+@pytest.mark.parametrize("yields", [True, False], ids=["yielding", "tight-loop"])
 async def test_sqlite_wal_stays_small_under_loop_thread_writes(
-    open_sqlite: OpenSQLite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    open_sqlite: OpenSQLite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, yields: bool
 ) -> None:
-    # The loop-thread connection never checkpoints; the worker does, every so many writes.
+    # The loop-thread connection never checkpoints; the worker does, every so many writes,
+    # even when the caller never yields to the event loop (then a write waits for it).
     monkeypatch.setattr(sqlite_module, "SQLITE_LOOP_CHECKPOINT_EVERY", 20)
     path = tmp_path / "state.sqlite3"
     opened = await open_sqlite(path)
     for n in range(400):
         await opened.admit(now=NOW + n, interval=INTERVAL, daily_limit=10_000)
-        if n % 20 == 0:
-            await asyncio.sleep(0.01)  # let the checkpoint run
+        if yields and n % 20 == 0:
+            await asyncio.sleep(0.01)
     await asyncio.gather(*opened._housekeeping)
     wal_pages = file_bytes(Path(f"{path}-wal")) // 4096
     assert wal_pages < 100  # 400 commits of one page each without checkpoints

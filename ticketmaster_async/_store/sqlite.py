@@ -283,6 +283,7 @@ class SQLiteStore(Store):
         # The loop-thread connection (WAL files only): see ``_open_fast``.
         self._fast: sqlite3.Connection | None = None
         self._fast_commits = 0
+        self._checkpointing: asyncio.Task[None] | None = None
         self._housekeeping: set[asyncio.Task[None]] = set()
 
     @property
@@ -382,7 +383,7 @@ class SQLiteStore(Store):
         done = self._fast_run(sql, params)
         if done is None:
             return await self._execute(sql, params)
-        self._fast_committed()
+        await self._fast_committed()
         return done[1]
 
     async def _write_returning(self, sql: str, params: _Params) -> list[Any]:
@@ -390,19 +391,27 @@ class SQLiteStore(Store):
         done = self._fast_run(sql, params)
         if done is None:
             return await self._fetchall(sql, params)
-        self._fast_committed()
+        await self._fast_committed()
         return done[0]
 
-    def _fast_committed(self) -> None:
-        """Count a write on the loop-thread connection; every so often the worker thread runs
-        a passive checkpoint so that the WAL stays small (the loop never checkpoints)."""
+    async def _fast_committed(self) -> None:
+        """Count a write on the loop-thread connection. Every ``SQLITE_LOOP_CHECKPOINT_EVERY``
+        of them the worker runs a passive checkpoint in the background (the loop never
+        checkpoints). A caller that writes in a loop without ever yielding to the event loop
+        would starve that task and grow the WAL without bound: past twice the interval the
+        write waits for the checkpoint."""
         self._fast_commits += 1
         if self._fast_commits < SQLITE_LOOP_CHECKPOINT_EVERY:
             return
-        self._fast_commits = 0
-        task = asyncio.get_running_loop().create_task(self._checkpoint())
-        self._housekeeping.add(task)
-        task.add_done_callback(self._housekeeping.discard)
+        running = self._checkpointing
+        if running is None or running.done():
+            self._fast_commits = 0
+            task = asyncio.get_running_loop().create_task(self._checkpoint())
+            self._checkpointing = task
+            self._housekeeping.add(task)
+            task.add_done_callback(self._housekeeping.discard)
+        elif self._fast_commits >= 2 * SQLITE_LOOP_CHECKPOINT_EVERY:
+            await asyncio.shield(running)
 
     async def _checkpoint(self) -> None:
         try:
