@@ -85,13 +85,15 @@ SQLITE_WAL_SWITCH_RETRY_SECONDS = 0.01
 #: Cached bodies up to this size are read on the event-loop thread (a point read of a few pages
 #: costs less than the hop to the worker thread); larger ones are read on the worker thread.
 SQLITE_LOOP_READ_MAX_BYTES = 256 * 1024
-#: Writes on the loop-thread connection between two passive WAL checkpoints on the worker (a
-#: write is 1-5 pages: the WAL stays near SQLite's own 1000-page autocheckpoint size).
-SQLITE_LOOP_CHECKPOINT_EVERY = 200
+#: Writes on the loop-thread connection between two looks at the WAL's size (one stat call).
+SQLITE_LOOP_WAL_CHECK_EVERY = 32
+#: WAL size past which the worker checkpoints it (SQLite's own autocheckpoint is ~4 MB too).
+SQLITE_WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024
 
 __all__ += [
-    "SQLITE_LOOP_CHECKPOINT_EVERY",
     "SQLITE_LOOP_READ_MAX_BYTES",
+    "SQLITE_LOOP_WAL_CHECK_EVERY",
+    "SQLITE_WAL_CHECKPOINT_BYTES",
     "SQLITE_WAL_SWITCH_RETRY_SECONDS",
 ]
 

@@ -14,8 +14,8 @@ The hot statements (admission, a cache read or write of a body up to
 plain connection on the event-loop thread: a point statement costs 5–60 µs there, less than the
 hop to the worker thread and back (100–300 µs on a loaded machine). That connection never waits:
 ``busy_timeout = 0``, so when another process holds the write lock the statement goes to the
-worker at once and waits its turn there; it never checkpoints (the worker runs a passive
-checkpoint every ``SQLITE_LOOP_CHECKPOINT_EVERY`` loop-thread writes); it exists only in WAL mode
+worker at once and waits its turn there; it never checkpoints (the worker runs a ``TRUNCATE``
+checkpoint when the WAL passes ``SQLITE_WAL_CHECKPOINT_BYTES``); it exists only in WAL mode
 with ``synchronous = NORMAL``, where a commit appends to the WAL without fsync. Any error on it
 sends the statement to the worker, which reports, retries or recovers as before. Bulk statements
 (eviction, purge, clear, count) always run on the worker.
@@ -55,9 +55,10 @@ from .._constants import (
     DAILY_WINDOW_SECONDS,
     LOGGER_NAME,
     SQLITE_BUSY_TIMEOUT_MS,
-    SQLITE_LOOP_CHECKPOINT_EVERY,
     SQLITE_LOOP_READ_MAX_BYTES,
+    SQLITE_LOOP_WAL_CHECK_EVERY,
     SQLITE_RETURNING_MIN_VERSION,
+    SQLITE_WAL_CHECKPOINT_BYTES,
     SQLITE_WAL_SWITCH_RETRY_SECONDS,
     STORE_FILE_MODE,
 )
@@ -395,27 +396,35 @@ class SQLiteStore(Store):
         return done[0]
 
     async def _fast_committed(self) -> None:
-        """Count a write on the loop-thread connection. Every ``SQLITE_LOOP_CHECKPOINT_EVERY``
-        of them the worker runs a passive checkpoint in the background (the loop never
-        checkpoints). A caller that writes in a loop without ever yielding to the event loop
-        would starve that task and grow the WAL without bound: past twice the interval the
-        write waits for the checkpoint."""
+        """Count a write on the loop-thread connection and keep the WAL small (the loop never
+        checkpoints). Every ``SQLITE_LOOP_WAL_CHECK_EVERY`` writes the WAL's size is read; past
+        ``SQLITE_WAL_CHECKPOINT_BYTES`` the worker runs a checkpoint in the background. A caller
+        that writes in a loop without ever yielding to the event loop would starve that task:
+        past four times the size, the write waits for the checkpoint."""
         self._fast_commits += 1
-        if self._fast_commits < SQLITE_LOOP_CHECKPOINT_EVERY:
+        if self._fast_commits < SQLITE_LOOP_WAL_CHECK_EVERY:
+            return
+        self._fast_commits = 0
+        try:
+            wal_bytes = os.stat(self._path + "-wal").st_size
+        except OSError:
+            return
+        if wal_bytes < SQLITE_WAL_CHECKPOINT_BYTES:
             return
         running = self._checkpointing
         if running is None or running.done():
-            self._fast_commits = 0
             task = asyncio.get_running_loop().create_task(self._checkpoint())
             self._checkpointing = task
             self._housekeeping.add(task)
             task.add_done_callback(self._housekeeping.discard)
-        elif self._fast_commits >= 2 * SQLITE_LOOP_CHECKPOINT_EVERY:
+        elif wal_bytes >= 4 * SQLITE_WAL_CHECKPOINT_BYTES:
             await asyncio.shield(running)
 
     async def _checkpoint(self) -> None:
+        # TRUNCATE waits (busy timeout, on the worker) for the writers of the moment, copies the
+        # whole WAL into the file and empties it; loop-thread writes meanwhile go to the worker.
         try:
-            await self._fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+            await self._fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
         except (sqlite3.Error, RuntimeError, ValueError) as exc:
             logger.debug("passive checkpoint of %s failed: %s", self._path, exc)
 
