@@ -652,3 +652,33 @@ async def test_unusable_db_path_falls_back_with_one_warning(
     assert api.request_count == 2
     warnings = [r for r in caplog.records if "unreachable" in r.getMessage()]
     assert len(warnings) == 1
+
+
+async def test_a_loop_of_cache_hits_lets_other_tasks_run(tmp_path: Path) -> None:
+    # Cache hits need not suspend (an in-process read, or a SQLite read on the loop thread); a
+    # bot looping over hundreds of them must still let its other tasks (heartbeats...) run.
+    api = FakeDiscoveryAPI(requests_per_second=None)
+    async with make_client(
+        transport=api.transport(), db_path=str(tmp_path / "state.sqlite3")
+    ) as tm:
+        assert await tm.get_event_details(SANDBOX_EVENT_ID) is not None
+        await tm.get_event_details(SANDBOX_EVENT_ID)  # the entry is written and read back
+        ticks = 0
+        stop = False
+
+        async def heartbeat() -> None:
+            nonlocal ticks
+            while not stop:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        beating = asyncio.ensure_future(heartbeat())
+        await asyncio.sleep(0)
+        before = ticks
+        for _ in range(640):
+            assert await tm.get_event_details(SANDBOX_EVENT_ID) is not None
+        during = ticks - before
+        stop = True
+        await beating
+    assert api.request_count == 1
+    assert during >= 9  # one yield per 64 hits: 10 here

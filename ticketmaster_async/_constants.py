@@ -87,10 +87,14 @@ SQLITE_WAL_SWITCH_RETRY_SECONDS = 0.01
 SQLITE_LOOP_READ_MAX_BYTES = 256 * 1024
 #: Writes on the loop-thread connection between two looks at the WAL's size (one stat call).
 SQLITE_LOOP_WAL_CHECK_EVERY = 32
+#: Cache hits (which need not suspend their caller) between two yields to the event loop: a
+#: caller looping over hits holds the loop for ~10 ms at most.
+CACHE_HIT_YIELD_EVERY = 64
 #: WAL size past which the worker checkpoints it (SQLite's own autocheckpoint is ~4 MB too).
 SQLITE_WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024
 
 __all__ += [
+    "CACHE_HIT_YIELD_EVERY",
     "SQLITE_LOOP_READ_MAX_BYTES",
     "SQLITE_LOOP_WAL_CHECK_EVERY",
     "SQLITE_WAL_CHECKPOINT_BYTES",

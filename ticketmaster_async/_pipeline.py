@@ -18,7 +18,7 @@ from typing import Any, Literal
 from ._breaker import BreakerState, CircuitBreaker
 from ._cache import cache_key
 from ._config import Settings
-from ._constants import LOGGER_NAME, NEGATIVE_CACHE_TTL
+from ._constants import CACHE_HIT_YIELD_EVERY, LOGGER_NAME, NEGATIVE_CACHE_TTL
 from ._exceptions import (
     APIConnectionError,
     CircuitOpenError,
@@ -114,6 +114,7 @@ class Pipeline:
         self._last_flush = clock()
         self._flushing = False
         self._server_reset: float | None = None
+        self._hits_since_yield = 0
 
     def breaker_for(self, path: str) -> CircuitBreaker:
         """The breaker of the API family of ``path`` (``discovery``, ``commerce``...)."""
@@ -153,6 +154,7 @@ class Pipeline:
             if entry is not None and entry.is_fresh(self._clock()):
                 self.metrics.count(CACHE_HITS)
                 self._maybe_flush()
+                await self._share_the_loop()
                 return Answer(entry.status, entry.body, "cache")
         self.metrics.count(CACHE_MISSES)
         task = self._inflight.get(key)
@@ -169,6 +171,15 @@ class Pipeline:
             raise
         finally:
             self._maybe_flush()
+
+    async def _share_the_loop(self) -> None:
+        """A cache hit need not suspend its caller (an in-process read, or a SQLite read on the
+        loop thread). So that a caller looping over hits cannot keep every other task of the
+        event loop waiting, every ``CACHE_HIT_YIELD_EVERY``-th hit yields to the loop once."""
+        self._hits_since_yield += 1
+        if self._hits_since_yield >= CACHE_HIT_YIELD_EVERY:
+            self._hits_since_yield = 0
+            await asyncio.sleep(0)
 
     def _flight_done(self, key: str) -> Callable[[asyncio.Task[Answer]], None]:
         def done(task: asyncio.Task[Answer]) -> None:
