@@ -426,7 +426,7 @@ class SQLiteStore(Store):
         try:
             await self._fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
         except (sqlite3.Error, RuntimeError, ValueError) as exc:
-            logger.debug("passive checkpoint of %s failed: %s", self._path, exc)
+            logger.debug("checkpoint of %s failed: %s", self._path, exc)
 
     def _close_fast(self) -> None:
         fast, self._fast = self._fast, None
