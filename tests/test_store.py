@@ -20,7 +20,7 @@ from tests.store_backends import StoreFactory, store_factory_fixture, store_fixt
 from ticketmaster_async._constants import (
     DAILY_WINDOW_SECONDS,
     LOGGER_NAME,
-    SQLITE_LOOP_READ_MAX_BYTES,
+    SQLITE_LOOP_MAX_BODY_BYTES,
 )
 from ticketmaster_async._store import sqlite as sqlite_module
 from ticketmaster_async._store.base import CacheEntry, Store
@@ -924,8 +924,8 @@ async def test_sqlite_large_bodies_go_through_the_worker(
     open_sqlite: OpenSQLite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened = await open_sqlite(tmp_path / "state.sqlite3")
-    large = entry("large", body=b"x" * (SQLITE_LOOP_READ_MAX_BYTES + 1))
-    small = entry("small", body=b"y" * SQLITE_LOOP_READ_MAX_BYTES)
+    large = entry("large", body=b"x" * (SQLITE_LOOP_MAX_BODY_BYTES + 1))
+    small = entry("small", body=b"y" * SQLITE_LOOP_MAX_BODY_BYTES)
     worker = _spy_worker(monkeypatch)
 
     await opened.cache_set(large, keep=1.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "CACHE_HIT_YIELD_EVERY",
     "DAILY_WINDOW_SECONDS",
     "DEEP_PAGING_CAP",
     "DEFAULT_BASE_URL",
@@ -55,6 +56,9 @@ NEGATIVE_CACHE_TTL = 300.0
 OPTIONAL_SOURCE_REFUSAL_TTL = 86_400.0
 #: Upper bound on cached responses; the oldest are evicted first.
 DEFAULT_CACHE_MAX_ENTRIES = 50_000
+#: Cache hits (which need not suspend their caller) between two yields to the event loop: a
+#: caller looping over hits holds the loop for ~10 ms at most.
+CACHE_HIT_YIELD_EVERY = 64
 
 # -- store backends (SQLite / memory) ----------------------------------------------------------
 #: ``PRAGMA busy_timeout`` of the SQLite store: how long a writer waits for another process.
@@ -82,20 +86,17 @@ __all__ += [
 #: SQLITE_BUSY at once (no busy handler on that lock upgrade); retried within busy_timeout.
 SQLITE_WAL_SWITCH_RETRY_SECONDS = 0.01
 
-#: Cached bodies up to this size are read on the event-loop thread (a point read of a few pages
-#: costs less than the hop to the worker thread); larger ones are read on the worker thread.
-SQLITE_LOOP_READ_MAX_BYTES = 256 * 1024
+#: Cached bodies up to this size are read and written on the event-loop thread (a point
+#: statement of a few pages costs less than the hop to the worker thread); larger ones go
+#: through the worker thread.
+SQLITE_LOOP_MAX_BODY_BYTES = 256 * 1024
 #: Writes on the loop-thread connection between two looks at the WAL's size (one stat call).
 SQLITE_LOOP_WAL_CHECK_EVERY = 32
-#: Cache hits (which need not suspend their caller) between two yields to the event loop: a
-#: caller looping over hits holds the loop for ~10 ms at most.
-CACHE_HIT_YIELD_EVERY = 64
 #: WAL size past which the worker checkpoints it (SQLite's own autocheckpoint is ~4 MB too).
 SQLITE_WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024
 
 __all__ += [
-    "CACHE_HIT_YIELD_EVERY",
-    "SQLITE_LOOP_READ_MAX_BYTES",
+    "SQLITE_LOOP_MAX_BODY_BYTES",
     "SQLITE_LOOP_WAL_CHECK_EVERY",
     "SQLITE_WAL_CHECKPOINT_BYTES",
     "SQLITE_WAL_SWITCH_RETRY_SECONDS",

@@ -10,7 +10,7 @@ counters are one ``INSERT ... SELECT FROM json_each`` upsert. Only an SQLite old
 keeps other tasks' statements out of the open transaction.
 
 The hot statements (admission, a cache read or write of a body up to
-``SQLITE_LOOP_READ_MAX_BYTES``, quota sync, usage, flags, one-key deletes) first run on a second,
+``SQLITE_LOOP_MAX_BODY_BYTES``, quota sync, usage, flags, one-key deletes) first run on a second,
 plain connection on the event-loop thread: a point statement costs 5–60 µs there, less than the
 hop to the worker thread and back (100–300 µs on a loaded machine). That connection never waits:
 ``busy_timeout = 0``, so when another process holds the write lock the statement goes to the
@@ -55,7 +55,7 @@ from .._constants import (
     DAILY_WINDOW_SECONDS,
     LOGGER_NAME,
     SQLITE_BUSY_TIMEOUT_MS,
-    SQLITE_LOOP_READ_MAX_BYTES,
+    SQLITE_LOOP_MAX_BODY_BYTES,
     SQLITE_LOOP_WAL_CHECK_EVERY,
     SQLITE_RETURNING_MIN_VERSION,
     SQLITE_WAL_CHECKPOINT_BYTES,
@@ -335,13 +335,13 @@ class SQLiteStore(Store):
         if self._path == MEMORY_PATH:
             return None
         try:
+            # timeout=0 is busy_timeout 0: SQLITE_BUSY at once, no busy handler.
             fast = sqlite3.connect(
                 self._path, isolation_level=None, timeout=0, check_same_thread=False
             )
         except sqlite3.Error:
             return None
         try:
-            fast.execute("PRAGMA busy_timeout = 0")
             fast.execute("PRAGMA wal_autocheckpoint = 0")
             fast.execute("PRAGMA synchronous = NORMAL")
             mode = fast.execute("PRAGMA journal_mode").fetchone()
@@ -625,7 +625,7 @@ class SQLiteStore(Store):
     async def cache_get(self, key: str) -> CacheEntry | None:
         """The entry under ``key`` even if expired, or None (one primary-key SELECT, on the
         loop thread unless the file is busy or the body is large)."""
-        rows = await self._read(_CACHE_GET_SMALL, (SQLITE_LOOP_READ_MAX_BYTES, key))
+        rows = await self._read(_CACHE_GET_SMALL, (SQLITE_LOOP_MAX_BODY_BYTES, key))
         if rows and rows[0][1] is None:  # a large body: read on the worker thread
             rows = await self._fetchall(_CACHE_GET, (key,))
         if not rows:
@@ -653,7 +653,7 @@ class SQLiteStore(Store):
             entry.expires_at + keep,
             json.dumps(list(dict.fromkeys(tags))),
         )
-        if len(entry.body) <= SQLITE_LOOP_READ_MAX_BYTES:
+        if len(entry.body) <= SQLITE_LOOP_MAX_BODY_BYTES:
             await self._write(_CACHE_SET, params)
         else:
             await self._execute(_CACHE_SET, params)
