@@ -18,10 +18,6 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
-from hishel import AsyncSqliteStorage
-from hishel.httpx import AsyncCacheTransport
-
 from ticketmaster_async._cache import cache_key
 from ticketmaster_async.models import Event
 
@@ -32,11 +28,12 @@ from .common import (
     RunSize,
     client_for,
     floor_connection,
+    hishel_client,
     loop_floor_connection,
     loopback_api,
     scratch_dir,
 )
-from .harness import Figure, Goal, micros, ratio, run_interleaved, summarize
+from .harness import Figure, Goal, compare_floors, micros, ratio, run_interleaved, summarize
 
 FLOOR_TABLE = "CREATE TABLE floor_cache (key TEXT PRIMARY KEY, body BLOB NOT NULL)"
 FLOOR_READ = "SELECT body FROM floor_cache WHERE key = ?"
@@ -66,14 +63,9 @@ async def run(size: RunSize) -> list[Figure]:
             loop_floor = loop_floor_connection(os.path.join(tmp, "floor.sqlite3"))
             stack.callback(loop_floor.close)
 
-            # hishel: its SQLite storage in front of httpx against the same server. Its default
-            # (non-RFC) mode caches every successful GET whatever the headers say, which is what
-            # the fake (no Cache-Control) needs: a forced cache.
-            storage = AsyncSqliteStorage(database_path=os.path.join(tmp, "hishel.sqlite3"))
-            hishel = httpx.AsyncClient(
-                base_url=server.url,
-                transport=AsyncCacheTransport(httpx.AsyncHTTPTransport(), storage=storage),
-            )
+            # hishel against the same server; its default (non-RFC) mode caches every
+            # successful GET whatever the headers say: a forced cache, as the fake needs.
+            hishel = hishel_client(server.url, os.path.join(tmp, "hishel.sqlite3"))
             stack.push_async_callback(hishel.aclose)
             params = {"apikey": API_KEY}
             first = await hishel.get(EVENT_PATH, params=params)
@@ -137,33 +129,20 @@ async def _throughput(
 
 
 def _latency_figures(samples: dict[str, list[float]], body_bytes: int) -> list[Figure]:
-    ours, floor, loop_floor, hishel = (
-        summarize(samples[name]) for name in ("ours", "floor", "loop_floor", "hishel")
-    )
-    vs_loop_floor = ratio(samples["ours"], samples["loop_floor"])
-    absolute = {
-        "ours_us": ours.as_dict(1e6),
-        "floor_us": floor.as_dict(1e6),
-        "loop_thread_floor_us": loop_floor.as_dict(1e6),
-        "ours_over_loop_thread_floor": {"median": vs_loop_floor.median, "p95": vs_loop_floor.p95},
-        "hishel_us": hishel.as_dict(1e6),
-        "body_bytes": body_bytes,
-    }
-    vs_floor = ratio(samples["ours"], samples["floor"])
+    floors = compare_floors(samples)
+    hishel = summarize(samples["hishel"])
+    absolute = {**floors.detail, "hishel_us": hishel.as_dict(1e6), "body_bytes": body_bytes}
     vs_hishel = ratio(samples["hishel"], samples["ours"])
     return [
         Figure(
             key="cache_hit_vs_floor",
             title="cache hit latency: ours / raw aiosqlite read + parse",
-            median=vs_floor.median,
-            p95=vs_floor.p95,
+            median=floors.vs_floor.median,
+            p95=floors.vs_floor.p95,
             unit="×",
             goal=Goal("<=", 1.5),
             detail=absolute,
-            note=(
-                f"ours {micros(ours.median)} µs, floor {micros(floor.median)} µs; "
-                f"ours / sqlite3 read on the loop thread {vs_loop_floor.median:.2f}×"
-            ),
+            note=floors.note("read"),
         ),
         Figure(
             key="cache_hit_vs_hishel",

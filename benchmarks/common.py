@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
+import httpx
+from hishel import AsyncSqliteStorage
+from hishel.httpx import AsyncCacheTransport
 
 from ticketmaster_async import Settings, TicketmasterClient
 from ticketmaster_async.testing import SANDBOX_EVENT_ID, FakeDiscoveryAPI, FakeServer
@@ -26,6 +29,7 @@ __all__ = [
     "client_for",
     "event_path",
     "floor_connection",
+    "hishel_client",
     "loop_floor_connection",
     "loopback_api",
     "scratch_dir",
@@ -171,6 +175,15 @@ async def floor_connection(path: str) -> aiosqlite.Connection:
     await db.execute("PRAGMA journal_mode = WAL")
     await db.execute("PRAGMA synchronous = NORMAL")
     return db
+
+
+def hishel_client(url: str, database_path: str) -> httpx.AsyncClient:
+    """httpx with hishel's SQLite storage (``AsyncSqliteStorage`` at ``database_path``) in
+    front, against ``url``."""
+    storage = AsyncSqliteStorage(database_path=database_path)
+    return httpx.AsyncClient(
+        base_url=url, transport=AsyncCacheTransport(httpx.AsyncHTTPTransport(), storage=storage)
+    )
 
 
 def loop_floor_connection(path: str) -> sqlite3.Connection:

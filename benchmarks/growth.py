@@ -106,7 +106,7 @@ async def run(size: RunSize) -> list[Figure]:
     for name in samples:
         if name not in (small, large):
             middle = ratio(samples[name], samples[small])
-            detail[f"ratio_{name}_over_{small}"] = {"median": middle.median, "p95": middle.p95}
+            detail[f"ratio_{name}_over_{small}"] = middle.as_dict()
     return [
         Figure(
             key="hit_cost_growth",

@@ -6,9 +6,9 @@ so ``tests/test_benchmarks.py`` checks it on synthetic numbers.
 Method, shared by every figure that compares two candidates:
 
 * The candidates run **interleaved in one process**: ``rounds`` rounds, each candidate runs
-  ``batch`` operations per round, and the order of the candidates rotates every round
+  ``batch`` operations per round, in an order balanced for position and predecessor
   (:func:`interleave_order`), so drift of the shared machine (other tenants, CPU frequency,
-  page cache) lands on every candidate alike.
+  page cache) and what one candidate leaves behind land on every candidate alike.
 * Every operation is timed on its own (``perf_counter_ns``); warm-up rounds are dropped.
 * A figure is a **ratio of distributions**: ``median(A) / median(B)`` and ``p95(A) / p95(B)``
   (:func:`ratio`). "Ours is N× faster than X" is ``X / ours``.
@@ -82,6 +82,9 @@ class RatioStats:
 
     median: float
     p95: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {"median": self.median, "p95": self.p95}
 
 
 def ratio(numerator: Sequence[float], denominator: Sequence[float]) -> RatioStats:
@@ -292,3 +295,41 @@ def format_table(figures: Sequence[Figure]) -> str:
 def micros(seconds: float) -> float:
     """Seconds to microseconds, rounded for the results file."""
     return round(seconds * 1e6, 1)
+
+
+@dataclass(frozen=True)
+class FloorComparison:
+    """Ours against the aiosqlite floor and against the same statement through a plain
+    ``sqlite3`` connection on the loop thread (where our store runs it), from the samples named
+    ``ours``, ``floor`` and ``loop_floor``."""
+
+    ours: Summary
+    floor: Summary
+    vs_floor: RatioStats
+    vs_loop_floor: RatioStats
+    detail: dict[str, Any]
+
+    def note(self, statement: str) -> str:
+        return (
+            f"ours {micros(self.ours.median)} µs, floor {micros(self.floor.median)} µs; "
+            f"ours / sqlite3 {statement} on the loop thread {self.vs_loop_floor.median:.2f}×"
+        )
+
+
+def compare_floors(samples: Mapping[str, Sequence[float]]) -> FloorComparison:
+    """See :class:`FloorComparison`; ``detail`` holds the absolute µs of the three and the
+    loop-thread ratio."""
+    ours, floor, loop_floor = (summarize(samples[name]) for name in ("ours", "floor", "loop_floor"))
+    vs_loop_floor = ratio(samples["ours"], samples["loop_floor"])
+    return FloorComparison(
+        ours=ours,
+        floor=floor,
+        vs_floor=ratio(samples["ours"], samples["floor"]),
+        vs_loop_floor=vs_loop_floor,
+        detail={
+            "ours_us": ours.as_dict(1e6),
+            "floor_us": floor.as_dict(1e6),
+            "loop_thread_floor_us": loop_floor.as_dict(1e6),
+            "ours_over_loop_thread_floor": vs_loop_floor.as_dict(),
+        },
+    )

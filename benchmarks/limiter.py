@@ -28,7 +28,7 @@ from .common import (
     loop_floor_connection,
     scratch_dir,
 )
-from .harness import Figure, Goal, micros, ratio, run_interleaved, summarize
+from .harness import Figure, Goal, compare_floors, micros, ratio, run_interleaved, summarize
 
 FLOOR_TABLE = """CREATE TABLE floor_limiter (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -112,34 +112,25 @@ async def run(size: RunSize) -> list[Figure]:
 
 
 def _figures(samples: dict[str, list[float]], *, counted: int, admissions: int) -> list[Figure]:
-    ours, floor, loop_floor, pyrate = (
-        summarize(samples[name]) for name in ("ours", "floor", "loop_floor", "pyrate")
-    )
-    vs_loop_floor = ratio(samples["ours"], samples["loop_floor"])
+    floors = compare_floors(samples)
+    pyrate = summarize(samples["pyrate"])
     absolute = {
-        "ours_us": ours.as_dict(1e6),
-        "floor_us": floor.as_dict(1e6),
-        "loop_thread_floor_us": loop_floor.as_dict(1e6),
-        "ours_over_loop_thread_floor": {"median": vs_loop_floor.median, "p95": vs_loop_floor.p95},
+        **floors.detail,
         "pyrate_us": pyrate.as_dict(1e6),
         "quota_counted": counted,
         "admissions": admissions,
     }
-    vs_floor = ratio(samples["ours"], samples["floor"])
     vs_pyrate = ratio(samples["pyrate"], samples["ours"])
     return [
         Figure(
             key="limiter_vs_floor",
             title="limiter admission: ours / one UPDATE…RETURNING",
-            median=vs_floor.median,
-            p95=vs_floor.p95,
+            median=floors.vs_floor.median,
+            p95=floors.vs_floor.p95,
             unit="×",
             goal=Goal("<=", 1.5),
             detail=absolute,
-            note=(
-                f"ours {micros(ours.median)} µs, floor {micros(floor.median)} µs; "
-                f"ours / sqlite3 statement on the loop thread {vs_loop_floor.median:.2f}×"
-            ),
+            note=floors.note("statement"),
         ),
         Figure(
             key="limiter_vs_pyrate",

@@ -12,6 +12,7 @@ import pytest
 from benchmarks.harness import (
     Figure,
     Goal,
+    compare_floors,
     format_table,
     format_value,
     interleave_order,
@@ -61,6 +62,24 @@ def test_ratio_of_medians_and_of_p95s() -> None:
     assert stats.p95 == pytest.approx(percentile(slow, 95) / percentile(fast, 95))
     inverse = ratio(fast, slow)
     assert inverse.median == 0.5
+
+
+def test_compare_floors_reports_both_floors() -> None:
+    samples = {
+        "ours": [30e-6] * 20,
+        "floor": [200e-6] * 20,
+        "loop_floor": [20e-6] * 20,
+    }
+    floors = compare_floors(samples)
+    assert floors.vs_floor.as_dict() == pytest.approx({"median": 0.15, "p95": 0.15})
+    assert floors.detail["ours_over_loop_thread_floor"] == pytest.approx(
+        {"median": 1.5, "p95": 1.5}
+    )
+    assert floors.detail["floor_us"]["median"] == pytest.approx(200.0)
+    assert floors.detail["loop_thread_floor_us"]["n"] == 20
+    assert floors.note("read") == (
+        "ours 30.0 µs, floor 200.0 µs; ours / sqlite3 read on the loop thread 1.50×"
+    )
 
 
 def test_ratio_refuses_a_zero_denominator() -> None:
