@@ -34,7 +34,7 @@ from typing import TypeVar
 
 from .._constants import LOGGER_NAME
 from .base import Admission, CacheEntry, QuotaState, Store
-from .memory import usage_cutoff_day
+from .memory import add_usage
 
 __all__ = [
     "DEFAULT_RETRY_AFTER",
@@ -428,15 +428,7 @@ class FallbackStore(Store):
         """Add ``counters`` to ``day`` (held in the process while degraded, then replayed)."""
 
         async def on_fallback() -> None:
-            if not counters:
-                return
-            if day not in self._usage:
-                cutoff = usage_cutoff_day(day)
-                for old in [d for d in self._usage if d < cutoff]:
-                    del self._usage[old]
-            totals = self._usage.setdefault(day, {})
-            for name, value in counters.items():
-                totals[name] = totals.get(name, 0) + value
+            add_usage(self._usage, day, counters)
 
         await self._call(lambda: self._primary.usage_add(day, counters), on_fallback)
 

@@ -22,6 +22,7 @@ from .base import Admission, CacheEntry, QuotaState, Store
 __all__ = [
     "LimiterRow",
     "MemoryStore",
+    "add_usage",
     "admit_row",
     "mark_spent_row",
     "quota_state_row",
@@ -140,6 +141,20 @@ def quota_state_row(row: LimiterRow, *, now: float, daily_limit: int) -> QuotaSt
 def usage_cutoff_day(day: str) -> str:
     """The oldest ``YYYY-MM-DD`` day still kept when counters are added to ``day``."""
     return (date.fromisoformat(day) - timedelta(days=USAGE_KEEP_DAYS)).isoformat()
+
+
+def add_usage(usage: dict[str, dict[str, int]], day: str, counters: Mapping[str, int]) -> None:
+    """Add ``counters`` to ``usage[day]`` in place; the first counters of a new day drop the
+    days older than the keep period."""
+    if not counters:
+        return
+    if day not in usage:
+        cutoff = usage_cutoff_day(day)
+        for old in [d for d in usage if d < cutoff]:
+            del usage[old]
+    totals = usage.setdefault(day, {})
+    for name, value in counters.items():
+        totals[name] = totals.get(name, 0) + value
 
 
 @dataclass
@@ -316,15 +331,7 @@ class MemoryStore(Store):
     async def usage_add(self, day: str, counters: Mapping[str, int]) -> None:
         """Add ``counters`` to the totals of ``day``; drops days older than the keep period."""
         self._check_open()
-        if not counters:
-            return
-        if day not in self._usage:
-            cutoff = usage_cutoff_day(day)
-            for old in [d for d in self._usage if d < cutoff]:
-                del self._usage[old]
-        totals = self._usage.setdefault(day, {})
-        for name, value in counters.items():
-            totals[name] = totals.get(name, 0) + value
+        add_usage(self._usage, day, counters)
 
     async def usage_get(self, day: str) -> dict[str, int]:
         """The totals of ``day``."""
