@@ -167,6 +167,26 @@ class _Fault:
         return self.path is None or self.path in path
 
 
+def _fail_fault(
+    n: int,
+    status: int,
+    body: JSONBody | None,
+    headers: Mapping[str, str] | None,
+    path: str | None,
+) -> _Fault:
+    """The fault of :meth:`FakeDiscoveryAPI.fail_next` / :meth:`~FakeDiscoveryAPI.always_fail`
+    (the status checked)."""
+    _check_status(status)
+    return _Fault(
+        "fail",
+        n,
+        path,
+        status=status,
+        body=_encode_body(body) if body is not None else None,
+        headers=dict(headers or {}),
+    )
+
+
 @dataclass
 class _KeyState:
     window_start: float
@@ -293,15 +313,7 @@ class FakeDiscoveryAPI:
             path: only requests whose path contains this substring.
         """
         _check_count(n)
-        _check_status(status)
-        fault = _Fault(
-            "fail",
-            n,
-            path,
-            status=status,
-            body=_encode_body(body) if body is not None else None,
-            headers=dict(headers or {}),
-        )
+        fault = _fail_fault(n, status, body, headers, path)
         with self._lock:
             self._faults.append(fault)
 
@@ -350,15 +362,7 @@ class FakeDiscoveryAPI:
 
         Arguments as for :meth:`fail_next`. Queued one-shot faults still take precedence.
         """
-        _check_status(status)
-        fault = _Fault(
-            "fail",
-            1,
-            path,
-            status=status,
-            body=_encode_body(body) if body is not None else None,
-            headers=dict(headers or {}),
-        )
+        fault = _fail_fault(1, status, body, headers, path)
         with self._lock:
             self._always = fault
 
