@@ -12,7 +12,6 @@ import asyncio
 import itertools
 import json
 import logging
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable
@@ -26,7 +25,8 @@ from ticketmaster_async import QuotaExceededError, Settings, TicketmasterClient
 from ticketmaster_async._constants import LOGGER_NAME
 from ticketmaster_async.testing import SANDBOX_EVENT_ID, FakeDiscoveryAPI
 
-from .loopback import KEY, ROOT, server_process, serving
+from .loopback import KEY, server_process, serving
+from .workers import READY, run_together, start_worker
 
 pytestmark = pytest.mark.integration
 
@@ -35,9 +35,6 @@ PROCESSES = 3
 SEARCHES_PER_PROCESS = 6
 #: The real gateway's rate, enforced by the fake as a spike arrest (see test_limits.py).
 RATE = 5.0
-#: Upper bound on any wait for a worker, so a broken worker fails the test instead of hanging it.
-WORKER_TIMEOUT = 30.0
-READY = "ready"
 DEFAULT_QUOTA = 5000
 
 
@@ -80,41 +77,14 @@ def main(argv: list[str]) -> None:
 # -- tests ---------------------------------------------------------------------------------------
 
 
-def _start_worker(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", MODULE, *args],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def _run_workers(url: str, redis_url: str, prefix: str) -> list[float]:
     """Run the workers at once; when each of their calls was answered (epoch s)."""
-    workers = [
-        _start_worker(url, redis_url, prefix, f"w{n}", str(SEARCHES_PER_PROCESS))
-        for n in range(PROCESSES)
-    ]
-    try:
-        for worker in workers:
-            assert worker.stdout is not None
-            line = worker.stdout.readline()  # EOF ("") if the worker died
-            if line.strip() != READY:
-                worker.kill()
-                _, err = worker.communicate(timeout=WORKER_TIMEOUT)
-                pytest.fail(f"worker did not start: {line!r} {err}")
-        for worker in workers:
-            assert worker.stdin is not None
-            worker.stdin.write("go\n")
-            worker.stdin.flush()
-        outputs = [worker.communicate(timeout=WORKER_TIMEOUT) for worker in workers]
-    finally:
-        for worker in workers:
-            worker.kill()
-            worker.wait(timeout=WORKER_TIMEOUT)
-    assert [w.returncode for w in workers] == [0] * PROCESSES, [err for _, err in outputs]
+    outputs = run_together(
+        [
+            start_worker(MODULE, url, redis_url, prefix, f"w{n}", str(SEARCHES_PER_PROCESS))
+            for n in range(PROCESSES)
+        ]
+    )
     return sorted(answered for out, _ in outputs for answered in json.loads(out))
 
 

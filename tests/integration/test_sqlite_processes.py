@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,9 +22,10 @@ from ticketmaster_async._limiter import RateLimiter
 from ticketmaster_async._store.base import CacheEntry
 from ticketmaster_async._store.sqlite import SQLiteStore
 
+from .workers import READY, WORKER_TIMEOUT, run_together, start_worker, wait_ready
+
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 MODULE = "tests.integration.test_sqlite_processes"
 PROCESSES = 3
 ADMISSIONS_PER_PROCESS = 25
@@ -34,9 +34,6 @@ INTERVAL = 1.0 / REQUESTS_PER_SECOND
 DAILY_LIMIT = 10_000
 #: Float slack for differences of epoch seconds (an ulp at 1.7e9 is 2.4e-7 s).
 EPSILON = 1e-6
-#: Upper bound on any wait for a worker, so a broken worker fails the test instead of hanging it.
-WORKER_TIMEOUT = 30.0
-READY = "ready"
 HAMMER_READY_AFTER = 50
 #: Evictions run every 2 writes, as a statement after the upsert: a worker killed between the
 #: two leaves at most 2 entries over the bound (see the slack in sqlite.py's docstring).
@@ -95,42 +92,11 @@ def main(argv: list[str]) -> None:
 # -- tests ---------------------------------------------------------------------------------------
 
 
-def start_worker(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", MODULE, *args],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def wait_ready(worker: subprocess.Popen[str]) -> None:
-    assert worker.stdout is not None
-    line = worker.stdout.readline()  # EOF ("") if the worker died
-    if line.strip() != READY:
-        worker.kill()
-        _, err = worker.communicate(timeout=WORKER_TIMEOUT)
-        pytest.fail(f"worker did not start: {line!r} {err}")
-
-
 def test_processes_share_slots_and_quota_without_over_admission(tmp_path: Path) -> None:
     path = str(tmp_path / "shared.sqlite3")
-    workers = [start_worker("admit", path, str(ADMISSIONS_PER_PROCESS)) for _ in range(PROCESSES)]
-    try:
-        for worker in workers:
-            wait_ready(worker)
-        for worker in workers:
-            assert worker.stdin is not None
-            worker.stdin.write("go\n")
-            worker.stdin.flush()
-        outputs = [worker.communicate(timeout=WORKER_TIMEOUT) for worker in workers]
-    finally:
-        for worker in workers:
-            worker.kill()
-            worker.wait(timeout=WORKER_TIMEOUT)
-    assert [w.returncode for w in workers] == [0] * PROCESSES, [err for _, err in outputs]
+    outputs = run_together(
+        [start_worker(MODULE, "admit", path, str(ADMISSIONS_PER_PROCESS)) for _ in range(PROCESSES)]
+    )
 
     owned = [(slot, owner) for owner, (out, _) in enumerate(outputs) for slot in json.loads(out)]
     owned.sort()
@@ -154,7 +120,7 @@ def test_processes_share_slots_and_quota_without_over_admission(tmp_path: Path) 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_sigkill_mid_write_leaves_a_sound_file(tmp_path: Path) -> None:
     path = str(tmp_path / "killed.sqlite3")
-    worker = start_worker("hammer", path)
+    worker = start_worker(MODULE, "hammer", path)
     try:
         wait_ready(worker)
         time.sleep(KILL_AFTER_SECONDS)  # let it write for a while, then kill it mid-flight
