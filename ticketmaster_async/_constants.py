@@ -106,3 +106,12 @@ __all__ += [
 #: unreachable.
 FALLBACK_CACHE_MAX_ENTRIES = 1000
 __all__ += ["FALLBACK_CACHE_MAX_ENTRIES"]
+
+#: Dates sent as filters must lie in these years (the API's data does; anything else is a typo
+#: or a sentinel such as ``datetime.min``, which cannot even be converted to UTC).
+MIN_FILTER_YEAR = 1900
+MAX_FILTER_YEAR = 2200
+#: Wide bounds sent for a missing side of a venue-local range (``localStartDateTime=FROM,TO``).
+LOCAL_RANGE_FROM = "1900-01-01T00:00:00"
+LOCAL_RANGE_TO = "2200-12-31T23:59:59"
+__all__ += ["LOCAL_RANGE_FROM", "LOCAL_RANGE_TO", "MAX_FILTER_YEAR", "MIN_FILTER_YEAR"]

@@ -1,0 +1,116 @@
+"""Events: details, one search page, every page of a search."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+from .._cache import event_tag
+from .._endpoints import DETAIL, EVENTS, EventFilters
+from ..models import Event, Page
+from ._base import Resource
+
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+else:  # pragma: no cover - exercised on 3.10 only
+    from typing_extensions import Unpack
+
+__all__ = ["EventsResource"]
+
+_EXHAUSTIVE_HINT = "; pass exhaustive=True to read past it"
+
+
+def _event_tags(event_id: str) -> tuple[str, ...]:
+    return (event_tag(event_id),)
+
+
+class EventsResource(Resource):
+    """``get_event_details``, ``search_events_page``, ``search_events``, ``iter_events``."""
+
+    async def get_event_details(
+        self,
+        event_id: str,
+        *,
+        locale: str | None = None,
+        refresh: bool = False,
+        extra_params: Mapping[str, str] | None = None,
+    ) -> Event | None:
+        """One event by id, or ``None`` when the API says 404.
+
+        Args:
+            event_id: the event's id.
+            locale: the API's ``locale`` (e.g. ``"en-us"``, ``"*"``).
+            refresh: skip the cache read; the fresh answer is still stored.
+            extra_params: further query parameters, sent verbatim.
+
+        Raises:
+            ConfigurationError: the id is not a Ticketmaster id, or a bad option (nothing sent).
+            TicketmasterError: any other failure (see the error tree).
+        """
+        options = {"locale": locale, "refresh": refresh, "extra_params": extra_params}
+        return await self._get_one(
+            Event,
+            DETAIL["event"],
+            event_id,
+            options,
+            method="get_event_details",
+            what="event id",
+            tags=_event_tags,
+        )
+
+    async def search_events_page(
+        self,
+        query: str | None = None,
+        city: str | Sequence[str] | None = None,
+        **filters: Unpack[EventFilters],
+    ) -> Page[Event]:
+        """One page of an event search, with ``number``, ``size``, ``total_elements``,
+        ``total_pages`` and ``items``.
+
+        Args:
+            query: the API's ``keyword``.
+            city: one city or several.
+            **filters: keyword-only filters (:class:`EventFilters`; the full table is in the
+                docs' parameter reference), ``refresh`` and ``extra_params``.
+
+        Raises:
+            TypeError: an unknown filter.
+            ConfigurationError: a bad filter value (``size`` > 200, a page past the deep-paging
+                cap, a naive datetime, ``radius`` without ``near``...), before any request.
+        """
+        values: dict[str, Any] = {"query": query, "city": city, **filters}
+        return await self._search_page(Event, EVENTS, values, method="search_events_page")
+
+    async def search_events(
+        self,
+        query: str | None = None,
+        city: str | Sequence[str] | None = None,
+        **filters: Unpack[EventFilters],
+    ) -> list[Event]:
+        """The events of one search page (see :meth:`search_events_page`)."""
+        values: dict[str, Any] = {"query": query, "city": city, **filters}
+        page = await self._search_page(Event, EVENTS, values, method="search_events")
+        return page.items
+
+    async def iter_events(
+        self,
+        query: str | None = None,
+        city: str | Sequence[str] | None = None,
+        *,
+        limit: int | None = None,
+        **filters: Unpack[EventFilters],
+    ) -> AsyncIterator[Event]:
+        """Every event of a search, following pages, never past the deep-paging cap
+        (``size * page < 1000``; one WARNING says how many matches it left out). Without
+        ``size``, pages are as large as the API allows (fewest requests). Each page goes
+        through cache and limiter.
+
+        Raises:
+            TypeError / ConfigurationError: as :meth:`search_events_page`, before any request.
+        """
+        values: dict[str, Any] = {"query": query, "city": city, **filters}
+        async for event in self._iterate(
+            Event, EVENTS, values, method="iter_events", limit=limit, hint=_EXHAUSTIVE_HINT
+        ):
+            yield event
