@@ -488,7 +488,6 @@ class TestErrors:
         [
             [],
             ["--sandbox"],
-            ["--sandbox", "search"],
             ["--sandbox", "search", "rock", "--limit", "0"],
             ["--sandbox", "search", "rock", "--limit", "many"],
             ["--sandbox", "cache"],
@@ -778,3 +777,95 @@ class TestFormatting:
         assert (settings.environment, settings.debug) == ("sandbox", True)
         with pytest.raises(ConfigurationError, match="--sandbox"):
             cli.make_settings(sandbox=False, debug=False)
+
+
+# -- filters as flags (generated from the endpoint descriptions) ------------------------------
+
+CLI_FILTER_CASES: list[tuple[list[str], dict[str, str]]] = [
+    (["--city", "Birmingham"], {"city": "Birmingham"}),
+    (["--city", "London,Leeds"], {"city": "London,Leeds"}),
+    (["--ids", "G5diZfkn0B-bh,1AdjZ4UGkBwb746"], {"id": "G5diZfkn0B-bh,1AdjZ4UGkBwb746"}),
+    (["--classification=-Rock"], {"classificationName": "-Rock"}),
+    (["--market-id", "7,12"], {"marketId": "7,12"}),
+    (
+        ["--near", "57.64911,10.40744", "--radius", "2.5", "--unit", "km"],
+        {"geoPoint": "u4pruydqq", "radius": "2.5", "unit": "km"},
+    ),
+    (["--from", "2026-12-05"], {"localStartDateTime": "2026-12-05T00:00:00,2200-12-31T23:59:59"}),
+    (
+        ["--from", "2026-12-05", "--to", "2026-12-06"],
+        {"localStartDateTime": "2026-12-05T00:00:00,2026-12-06T23:59:59"},
+    ),
+    (["--start", "2026-12-05T20:00:00+02:00"], {"startDateTime": "2026-12-05T18:00:00Z"}),
+    (["--include-tba"], {"includeTBA": "yes"}),
+    (["--include-tbd", "only"], {"includeTBD": "only"}),
+    (["--include-family", "no"], {"includeFamily": "no"}),
+    (["--include-spellcheck", "yes"], {"includeSpellcheck": "yes"}),
+    (["--country", "GB"], {"countryCode": "GB"}),
+    (["--sort", "date,asc"], {"sort": "date,asc"}),
+    (["--source", "ticketmaster,tmr"], {"source": "ticketmaster,tmr"}),
+]
+
+
+@pytest.mark.parametrize(("flags", "expected"), CLI_FILTER_CASES)
+def test_search_flags_send_the_api_parameters(
+    capsys: pytest.CaptureFixture[str],
+    fake_api: FakeDiscoveryAPI,
+    flags: list[str],
+    expected: dict[str, str],
+) -> None:
+    code, _, err = run_main(capsys, "--sandbox", "search", *flags, "--limit", "5")
+    assert (code, err) == (0, "")
+    [request] = fake_api.requests_to("/discovery/v2/events")
+    sent = {k: v for k, v in request.params.items() if k not in ("size", "page")}
+    assert sent == expected
+
+
+def test_every_event_filter_has_a_flag() -> None:
+    from ticketmaster_async._endpoints import EVENTS
+
+    search = build_subparser("search")
+    dests = {action.dest for action in search._actions}
+    assert set(EVENTS.params) - {"query", "size", "page"} <= dests
+
+
+def build_subparser(name: str) -> Any:
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command")
+    return commands.choices[name]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--near", "91,0"],
+        ["--near", "nowhere"],
+        ["--radius", "5"],
+        ["--radius", "-1", "--near", "1,1"],
+        ["--unit", "feet"],
+        ["--from", "05/12/2026"],
+        ["--from", "2026-12-06", "--to", "2026-12-05"],
+        ["--include-tba", "maybe"],
+        ["--ids", "a/b"],
+        ["--sort", "popularity"],
+        ["--market-id", "seven"],
+    ],
+)
+def test_bad_filter_flags_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], fake_api: FakeDiscoveryAPI, flags: list[str]
+) -> None:
+    code, out, err = run_main(capsys, "--sandbox", "search", *flags)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    assert fake_api.request_count == 0
+
+
+def test_search_needs_no_keyword(
+    capsys: pytest.CaptureFixture[str], fake_api: FakeDiscoveryAPI
+) -> None:
+    code, out, _ = run_main(capsys, "--sandbox", "--json", "search", "--limit", "3")
+    assert code == 0
+    assert len(json.loads(out)) == 3
+    [request] = fake_api.requests_to("/discovery/v2/events")
+    assert "keyword" not in request.params

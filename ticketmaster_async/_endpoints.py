@@ -96,7 +96,7 @@ _QUERY = Param(
     "keyword", Text(), "keyword to search on (a whole word: `Mado` does not find Madonna)"
 )
 _CITY = Param("city", TextList(), "only in these cities")
-_IDS = Param("id", IdList(allow_single=False), "only these ids (at most 200)", cli=("--ids",))
+_IDS = Param("id", IdList(allow_single=False), "only these ids (at most 200)")
 _Ids = Annotated[Sequence[str], _IDS]
 _Names = Annotated[
     str | Sequence[str],

@@ -3,7 +3,9 @@
 ```
 ticketmaster [--json] [--sandbox] [--debug] COMMAND ...
 
-  search QUERY [--city C] [--country CC] [--limit N]   events matching QUERY (default 20)
+  search [QUERY] [--city C] [--country CC] [--limit N] [--FILTER ...]
+                                                       events (default 20); every filter of
+                                                       the API is a flag (search --help)
   event ID                                             one event
   prices ID                                            every ticket price of one event
   venue ID                                             one venue
@@ -31,9 +33,11 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, NoReturn
 
+from ._cli_args import add_filter_flags, filter_values
 from ._client import TicketmasterClient
 from ._config import Settings
 from ._constants import DEFAULT_PAGE_SIZE, LOGGER_NAME, MAX_PAGE_SIZE
+from ._endpoints import EVENTS
 from ._exceptions import ConfigurationError, TicketmasterError
 from .models import Event, PriceRange, TicketPrice, UsageStats, Venue
 from .models._base import zone
@@ -145,11 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
         _add_global_options(sub, top_level=False)
         return sub
 
-    search = command("search", "search events by keyword")
-    search.add_argument("query", metavar="QUERY", help="keyword, e.g. an artist or team")
-    search.add_argument("--city", metavar="C", help="only events in this city")
+    search = command("search", "search events (every filter of the API is a flag)")
     search.add_argument(
-        "--country", metavar="CC", help="only events in this country (ISO code, e.g. GB)"
+        "query", metavar="QUERY", nargs="?", help="keyword, e.g. an artist or team (optional)"
     )
     search.add_argument(
         "--limit",
@@ -158,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_PAGE_SIZE,
         help=f"at most N events, following pages (default {DEFAULT_PAGE_SIZE})",
     )
+    add_filter_flags(search, EVENTS, skip=("query", "size", "page"))
     command("event", "show one event").add_argument("id", metavar="ID", help="event id")
     command("prices", "show the ticket prices of one event").add_argument(
         "id", metavar="ID", help="event id"
@@ -462,10 +465,7 @@ async def _search(tm: TicketmasterClient, args: argparse.Namespace) -> int:
     progress = _Progress(limit=args.limit)
     try:
         async for event in tm.iter_events(
-            args.query,
-            args.city or None,
-            limit=args.limit,
-            **({"country_code": args.country} if args.country else {}),
+            args.query, limit=args.limit, **filter_values(args, EVENTS, skip=("query",))
         ):
             events.append(event)
             progress.update(len(events))
