@@ -115,3 +115,11 @@ MAX_FILTER_YEAR = 2200
 LOCAL_RANGE_FROM = "1900-01-01T00:00:00"
 LOCAL_RANGE_TO = "2200-12-31T23:59:59"
 __all__ += ["LOCAL_RANGE_FROM", "LOCAL_RANGE_TO", "MAX_FILTER_YEAR", "MIN_FILTER_YEAR"]
+
+#: ``iter_events(exhaustive=True)`` without ``end``: windows reach this far ahead of the start.
+EXHAUSTIVE_DEFAULT_SPAN_SECONDS = 2 * 365 * 86_400.0
+#: ...and without ``start`` (or ``local_start``) they begin now.
+#: A venue's wall clock differs from UTC by at most this much (UTC-12 ... UTC+14): a venue-local
+#: bound widened by it covers the same instants in every zone.
+MAX_ZONE_OFFSET_SECONDS = 14 * 3600.0
+__all__ += ["EXHAUSTIVE_DEFAULT_SPAN_SECONDS", "MAX_ZONE_OFFSET_SECONDS"]

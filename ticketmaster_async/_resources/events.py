@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 from .._cache import event_tag
 from .._endpoints import DETAIL, EVENTS, EventFilters
 from ..models import Event, Page
-from ._base import Resource
+from ._base import Resource, check_limit
+from .exhaustive import check_exhaustive, exhaustive_events
 
 if sys.version_info >= (3, 11):
     from typing import Unpack
@@ -99,18 +101,44 @@ class EventsResource(Resource):
         city: str | Sequence[str] | None = None,
         *,
         limit: int | None = None,
+        exhaustive: bool = False,
         **filters: Unpack[EventFilters],
     ) -> AsyncIterator[Event]:
-        """Every event of a search, following pages, never past the deep-paging cap
-        (``size * page < 1000``; one WARNING says how many matches it left out). Without
-        ``size``, pages are as large as the API allows (fewest requests). Each page goes
-        through cache and limiter.
+        """Every event of a search, following pages. Without ``size``, pages are as large as
+        the API allows (fewest requests). Each page goes through cache and limiter.
+
+        The API serves no result past the 1000th of a query (``size * page < 1000``). By default
+        iteration stops there, and one WARNING says how many matches it left out. With
+        ``exhaustive=True`` it returns every match: sorted by date, the ``start``/``end`` window
+        (default: now to two years ahead; or around ``local_start``/``local_end``) is split into
+        windows that each fit under the cap; no event is yielded twice. Events whose date is
+        to be announced have no place in a date window (the API leaves them out when a date is
+        sent).
+
+        Args:
+            query: the API's ``keyword``.
+            city: one city or several.
+            limit: stop after this many events.
+            exhaustive: read past the deep-paging cap (sorted by date; ``page`` not allowed).
+            **filters: as :meth:`search_events_page`.
 
         Raises:
             TypeError / ConfigurationError: as :meth:`search_events_page`, before any request.
         """
         values: dict[str, Any] = {"query": query, "city": city, **filters}
-        async for event in self._iterate(
-            Event, EVENTS, values, method="iter_events", limit=limit, hint=_EXHAUSTIVE_HINT
-        ):
+        if not exhaustive:
+            async for event in self._iterate(
+                Event, EVENTS, values, method="iter_events", limit=limit, hint=_EXHAUSTIVE_HINT
+            ):
+                yield event
+            return
+        check_limit(limit)
+        check_exhaustive(values)
+        EVENTS.query("iter_events", values)  # every check before the first request
+
+        async def page_of(window: dict[str, Any]) -> Page[Event]:
+            return await self._search_page(Event, EVENTS, window, method="iter_events")
+
+        now = datetime.fromtimestamp(self._clock(), tz=timezone.utc)
+        async for event in exhaustive_events(page_of, values, limit=limit, now=now):
             yield event
