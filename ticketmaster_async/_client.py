@@ -3,9 +3,12 @@ store and the HTTP sender, and takes its methods from one resource module per pa
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 import warnings
+from collections.abc import AsyncGenerator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -102,6 +105,11 @@ class TicketmasterClient(
         )
         self._clock = _clock if _clock is not None else time.time
         self._closed = False
+        # The event loop this client belongs to (bound on first use) and the async generator
+        # whose finalisation tells us that loop is shutting down.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_watch: AsyncGenerator[None, None] | None = None
+        self._loop_ended = False
 
     def _make_store(self, sandbox: bool) -> Store:
         settings = self.settings
@@ -157,6 +165,16 @@ class TicketmasterClient(
         if self._closed:
             return
         self._closed = True
+        watch, self._loop_watch = self._loop_watch, None
+        if self._loop_ended:
+            return  # released when its event loop shut down
+        try:
+            await self._release()
+        finally:
+            if watch is not None:
+                await watch.aclose()
+
+    async def _release(self) -> None:
         try:
             await self._pipeline.aclose()
         finally:
@@ -176,3 +194,46 @@ class TicketmasterClient(
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("this TicketmasterClient is closed")
+        loop = asyncio.get_running_loop()
+        if loop is self._loop:
+            return
+        if self._loop is None:
+            self._bind(loop)
+            return
+        if self._loop_ended or self._loop.is_closed():
+            raise RuntimeError(
+                "this TicketmasterClient belongs to an event loop that has ended (an earlier "
+                "asyncio.run()?): create and use the client inside one async function, or, "
+                "from synchronous code and notebooks, use SyncTicketmasterClient"
+            )
+        raise RuntimeError(
+            "this TicketmasterClient belongs to another event loop: use one client per event "
+            "loop, or SyncTicketmasterClient, which may be called from any thread"
+        )
+
+    def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Belong to ``loop``, and release everything when it shuts down unclosed.
+
+        An async generator started in ``loop`` is finalised by the loop's
+        ``shutdown_asyncgens()`` (``asyncio.run`` calls it while the loop still runs): its
+        ``finally`` then closes the pipeline, the store (so no worker thread outlives the loop)
+        and the HTTP pool. The client stays "unclosed" for ``ResourceWarning`` purposes.
+        """
+        self._loop = loop
+
+        async def until_the_loop_ends() -> AsyncGenerator[None, None]:
+            try:
+                yield
+            finally:
+                if not self._closed and not self._loop_ended:
+                    self._loop_ended = True
+                    try:
+                        await self._release()
+                    except Exception as exc:  # shutting down: nothing to raise to
+                        logger.debug("releasing an unclosed client failed: %s", exc)
+
+        watch = until_the_loop_ends()
+        first_step = watch.__anext__()  # registers the generator with the running loop
+        with contextlib.suppress(StopIteration):
+            first_step.send(None)
+        self._loop_watch = watch
