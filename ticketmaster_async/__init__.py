@@ -24,6 +24,7 @@ from ._exceptions import (
     ServerError,
     TicketmasterError,
 )
+from ._sync_client import SyncTicketmasterClient
 from .models import (
     Attraction,
     Classification,
@@ -73,6 +74,7 @@ __all__ = [
     "Sales",
     "ServerError",
     "Settings",
+    "SyncTicketmasterClient",
     "TicketPrice",
     "TicketmasterClient",
     "TicketmasterError",
