@@ -1,14 +1,17 @@
 """The HTTP layer: the only module that imports httpx.
 
-It sends one GET, adds the API key below the level httpx logs at (a transport wrapper), maps
-network failures and error statuses to the error tree, and scrubs the key from every message.
+It sends one GET under one deadline (connect, send and the whole body), adds the API key below
+the level httpx logs at (a transport wrapper), reads the body with a bound on its decoded size,
+maps network failures and error statuses to the error tree, and scrubs the key from every
+message. Errors are raised without chaining to the httpx exception: the frames below it hold
+the keyed request.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import http.cookiejar
-import json
 import logging
 import math
 import time
@@ -20,7 +23,17 @@ from urllib.parse import urlencode
 
 import httpx
 
-from ._constants import LOGGER_NAME, USER_AGENT
+from . import _json
+from ._body import BodyError, BoundedBody
+from ._constants import (
+    ACCEPT_ENCODING,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    LOGGER_NAME,
+    RATE_LIMIT_MAX_COUNT,
+    RATE_LIMIT_RESET_MAX_AHEAD_SECONDS,
+    USER_AGENT,
+)
+from ._deadline import deadline
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -31,9 +44,12 @@ from ._exceptions import (
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitError,
+    ResponseValidationError,
     ServerError,
+    TicketmasterError,
 )
 from ._redact import Redactor
+from ._timeutil import utc_from_epoch
 
 __all__ = [
     "HTTPSender",
@@ -84,20 +100,23 @@ class _KeyTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         # A copy with the keyed URL (one string parse: URL.copy_add_param costs 2.5 times as
-        # much); httpx logs the original's URL and attaches the original to errors.
+        # much); httpx logs the original's URL and attaches the original to errors. The copy is
+        # never bound to a local of this frame, and the scrubbed error is raised after the
+        # ``except`` (no ``__context__``): nothing reachable from it holds the key.
         url = request.url
-        keyed = httpx.Request(
-            request.method,
-            httpx.URL(f"{url}{'&' if url.query else '?'}{self._key_param}"),
-            headers=request.headers,
-            stream=request.stream,
-            extensions=request.extensions,
-        )
         try:
-            return await self._inner.handle_async_request(keyed)
+            return await self._inner.handle_async_request(
+                httpx.Request(
+                    request.method,
+                    httpx.URL(f"{url}{'&' if url.query else '?'}{self._key_param}"),
+                    headers=request.headers,
+                    stream=request.stream,
+                    extensions=request.extensions,
+                )
+            )
         except httpx.TransportError as exc:
             scrubbed = type(exc)(self._redactor.text(str(exc)), request=request)
-            raise scrubbed from None
+        raise scrubbed
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -122,7 +141,7 @@ def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
         return seconds if math.isfinite(seconds) and seconds >= 0 else None
     try:
         when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
@@ -138,32 +157,73 @@ class RateLimitHeaders:
     reset_at: float | None  # epoch seconds
 
 
-def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+def _header_int(headers: Mapping[str, str], name: str, shown: str, *, digits: int) -> int | None:
+    """The header as a non-negative integer of at most ``digits`` digits, else ``None``."""
     value = headers.get(name)
     if value is None:
         return None
-    try:
-        number = int(value.strip())
-    except ValueError:
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= digits):
+        # The value itself is never logged: a header is server-controlled text.
+        logger.debug("ignoring the %s header: not a plausible non-negative integer", shown)
         return None
-    return number if number >= 0 else None
+    return int(text)
 
 
-def parse_rate_limit_headers(headers: Mapping[str, str]) -> RateLimitHeaders:
-    """``Rate-Limit``, ``Rate-Limit-Available`` and ``Rate-Limit-Reset`` (epoch milliseconds)."""
-    reset_ms = _int_header(headers, "rate-limit-reset")
-    return RateLimitHeaders(
-        limit=_int_header(headers, "rate-limit"),
-        available=_int_header(headers, "rate-limit-available"),
-        reset_at=reset_ms / 1000.0 if reset_ms else None,
+def parse_rate_limit_headers(
+    headers: Mapping[str, str], *, now: float | None = None
+) -> RateLimitHeaders:
+    """``Rate-Limit``, ``Rate-Limit-Available`` and ``Rate-Limit-Reset`` (epoch milliseconds).
+
+    Implausible values are ignored (``None``), each with one DEBUG line: a count above
+    ``RATE_LIMIT_MAX_COUNT``, ``Rate-Limit-Available`` above ``Rate-Limit``, a reset that is
+    not a representable date, and, when ``now`` (epoch seconds) is given, a reset in the past or
+    more than ``RATE_LIMIT_RESET_MAX_AHEAD_SECONDS`` ahead. Negative or non-numeric values
+    are ignored too. Never raises.
+    """
+    count_digits = len(str(RATE_LIMIT_MAX_COUNT))
+    limit = _header_int(headers, "rate-limit", "Rate-Limit", digits=count_digits)
+    if limit is not None and limit > RATE_LIMIT_MAX_COUNT:
+        logger.debug("ignoring the Rate-Limit header: above %d", RATE_LIMIT_MAX_COUNT)
+        limit = None
+    available = _header_int(
+        headers, "rate-limit-available", "Rate-Limit-Available", digits=count_digits
     )
+    if available is not None and available > RATE_LIMIT_MAX_COUNT:
+        logger.debug("ignoring the Rate-Limit-Available header: above %d", RATE_LIMIT_MAX_COUNT)
+        available = None
+    if available is not None and limit is not None and available > limit:
+        logger.debug("ignoring the Rate-Limit-Available header: above Rate-Limit")
+        available = None
+    return RateLimitHeaders(limit=limit, available=available, reset_at=_reset_at(headers, now))
+
+
+def _reset_at(headers: Mapping[str, str], now: float | None) -> float | None:
+    # 20 digits of milliseconds is already far past the year 9999.
+    reset_ms = _header_int(headers, "rate-limit-reset", "Rate-Limit-Reset", digits=20)
+    if reset_ms is None:
+        return None
+    reset_at = reset_ms / 1000.0
+    if reset_ms == 0 or utc_from_epoch(reset_at) is None:
+        logger.debug("ignoring the Rate-Limit-Reset header: not a representable date")
+        return None
+    if now is not None and reset_at < now:
+        logger.debug("ignoring the Rate-Limit-Reset header: in the past")
+        return None
+    if now is not None and reset_at > now + RATE_LIMIT_RESET_MAX_AHEAD_SECONDS:
+        logger.debug(
+            "ignoring the Rate-Limit-Reset header: more than %.0f h ahead",
+            RATE_LIMIT_RESET_MAX_AHEAD_SECONDS / 3600,
+        )
+        return None
+    return reset_at
 
 
 def _error_fields(body: bytes, redactor: Redactor) -> tuple[str | None, str | None]:
     """(error_code, detail) from either error envelope; (None, None) if neither."""
     try:
-        data: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        data: Any = _json.loads(body)
+    except ValueError:  # not JSON, not text, or nested too deeply
         return None, None
     if not isinstance(data, dict):
         return None, None
@@ -199,7 +259,10 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 def error_from_response(
     response: RawResponse, *, redactor: Redactor, now: datetime, path: str = ""
 ) -> APIStatusError:
-    """The typed error for a non-2xx answer (status → exception, both error envelopes)."""
+    """The typed error for a non-2xx answer (status → exception, both error envelopes).
+
+    Never raises: a hostile body or header gives an error with fewer details.
+    """
     status = response.status
     code, detail = _error_fields(response.body, redactor)
     if detail is None and response.body:
@@ -212,10 +275,8 @@ def error_from_response(
         message += f": {detail}"
     retry_after = parse_retry_after(response.headers.get("retry-after"), now=now)
     if status == 429:
-        limits = parse_rate_limit_headers(response.headers)
-        reset_at = (
-            datetime.fromtimestamp(limits.reset_at, tz=timezone.utc) if limits.reset_at else None
-        )
+        limits = parse_rate_limit_headers(response.headers, now=now.timestamp())
+        reset_at = utc_from_epoch(limits.reset_at)
         if code == QUOTA_VIOLATION:
             if retry_after is None and reset_at is not None:
                 retry_after = max(0.0, (reset_at - now).total_seconds())
@@ -251,17 +312,39 @@ _KEPT_HEADERS = frozenset(
 )
 
 
-def _kept_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """The headers that matter, by lower-case name, in one pass over the raw list (a repeated
-    name joins its values with ", ", as ``Headers.__getitem__`` does)."""
+#: Headers read to decode the body, never kept.
+_BODY_HEADERS = frozenset((b"content-encoding", b"content-length"))
+
+
+def _kept_headers(raw: list[tuple[bytes, bytes]]) -> tuple[dict[str, str], dict[str, str]]:
+    """(the headers that matter, the body's framing headers), by lower-case name, in one pass
+    over the raw list (a repeated name joins its values with ", ", as ``Headers.__getitem__``
+    does)."""
     kept: dict[str, str] = {}
+    body: dict[str, str] = {}
     for name, value in raw:
         lowered = name.lower()
         if lowered in _KEPT_HEADERS:
-            key = lowered.decode("latin-1")
-            text = value.decode("latin-1")
-            kept[key] = f"{kept[key]}, {text}" if key in kept else text
-    return kept
+            into = kept
+        elif lowered in _BODY_HEADERS:
+            into = body
+        else:
+            continue
+        key = lowered.decode("latin-1")
+        text = value.decode("latin-1")
+        into[key] = f"{into[key]}, {text}" if key in into else text
+    return kept, body
+
+
+#: httpx errors raised before the request could have reached the server.
+_NOT_SENT: tuple[type[Exception], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+    httpx.InvalidURL,
+)
 
 
 def _warm_up_http_stack() -> None:
@@ -278,7 +361,16 @@ def _warm_up_http_stack() -> None:
 
 
 class HTTPSender:
-    """One pooled ``httpx.AsyncClient`` sending GETs to the API with the key added below logging."""
+    """One pooled ``httpx.AsyncClient`` sending GETs to the API with the key added below logging.
+
+    Args:
+        base_url: the API root (``Settings.base_url``).
+        api_key: the key, added to every request's query just before the wire.
+        timeout: seconds one :meth:`get` may take in all: connect, send and the whole body.
+        redactor: scrubs the key from bodies and messages.
+        transport: an httpx transport to use instead of the network (tests, the sandbox).
+        max_response_bytes: the largest body, after decompression, one :meth:`get` reads.
+    """
 
     def __init__(
         self,
@@ -288,8 +380,11 @@ class HTTPSender:
         timeout: float,
         redactor: Redactor,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._redactor = redactor
+        self._timeout = timeout
+        self._max_response_bytes = max_response_bytes
         if transport is None:
             _warm_up_http_stack()
         inner = transport if transport is not None else httpx.AsyncHTTPTransport(retries=0)
@@ -297,7 +392,12 @@ class HTTPSender:
             base_url=base_url,
             timeout=httpx.Timeout(timeout),
             transport=_KeyTransport(inner, api_key, redactor),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            headers={
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+                # Only the codings decoded here with a bound (httpx would also offer br/zstd).
+                "Accept-Encoding": ACCEPT_ENCODING,
+            },
             cookies=_NoCookies(),
             follow_redirects=False,
         )
@@ -318,24 +418,85 @@ class HTTPSender:
         return httpx.Request("GET", url, headers=self._headers, extensions=self._extensions)
 
     async def get(self, path: str, params: Mapping[str, str]) -> RawResponse:
-        """Send one GET. Raises APITimeoutError / APIConnectionError (``from`` the httpx error)."""
+        """Send one GET and read its whole body, within ``timeout`` seconds in all.
+
+        Returns:
+            The answer, any status. A 2xx body is returned as sent except for echoes of the key
+            as the ``apikey`` query parameter; any other body has the key scrubbed throughout.
+
+        Raises:
+            APITimeoutError: the attempt took longer than ``timeout``.
+            APIConnectionError: the network failed (``request_sent`` says whether the request
+                may have reached the server).
+            ResponseValidationError: the body is larger than ``max_response_bytes`` after
+                decompression, in an unsupported ``Content-Encoding``, or corrupt.
+        """
         started = time.perf_counter()
+        request = self._request(path, params)
+        # Each error is built inside its ``except`` and raised after it, so that it has no
+        # ``__context__``: the httpx exception's frames hold the keyed request.
+        error: TicketmasterError
         try:
-            response = await self._client.send(self._request(path, params))
-            body = response.content
-        except httpx.TimeoutException as exc:
-            raise APITimeoutError(
-                f"timed out after {self._elapsed(started):.0f} ms on GET {path}"
-            ) from exc
-        except httpx.HTTPError as exc:
-            reason = self._redactor.text(str(exc)) or type(exc).__name__
-            raise APIConnectionError(f"could not reach the API on GET {path}: {reason}") from exc
-        headers = _kept_headers(response.headers.raw)
-        return RawResponse(
-            status=response.status_code,
-            headers=headers,
-            body=self._redactor.bytes(body),
-            elapsed_ms=self._elapsed(started),
+            async with deadline(self._timeout):
+                response = await self._client.send(request, stream=True)
+                try:
+                    headers, body = await self._read(response)
+                finally:
+                    await response.aclose()
+        except asyncio.TimeoutError:  # the deadline: before OSError (3.11: TimeoutError)
+            error = APITimeoutError(
+                f"timed out after {self._elapsed(started):.0f} ms on GET {path} "
+                f"(the whole attempt is bounded by timeout={self._timeout:g} s)"
+            )
+        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+            error = self._network_error(exc, path, started)
+        except BodyError as exc:
+            status = response.status_code
+            error = ResponseValidationError(
+                f"the API answered HTTP {status} with {exc.reason} on GET {path}",
+                status_code=status,
+                body_start=self._redactor.text(exc.head.decode("utf-8", "replace")),
+            )
+        else:
+            status = response.status_code
+            scrubbed = (
+                self._redactor.query_echoes(body)
+                if 200 <= status < 300
+                else self._redactor.bytes(body)
+            )
+            return RawResponse(
+                status=status, headers=headers, body=scrubbed, elapsed_ms=self._elapsed(started)
+            )
+        raise error
+
+    async def _read(self, response: httpx.Response) -> tuple[dict[str, str], bytes]:
+        """(the headers that matter, the decoded body) of a streamed response."""
+        kept, framing = _kept_headers(response.headers.raw)
+        reader = BoundedBody(
+            framing.get("content-encoding"),
+            framing.get("content-length"),
+            self._max_response_bytes,
+        )
+        if response.is_stream_consumed:
+            # An in-memory transport (MockTransport, respx, the fake API) built the response
+            # from bytes it already held, and httpx has read and decoded them.
+            return kept, reader.decoded(response.content)
+        async for chunk in response.aiter_raw():
+            reader.feed(chunk)
+        return kept, reader.finish()
+
+    def _network_error(self, exc: Exception, path: str, started: float) -> APIConnectionError:
+        """Our error for an httpx (or socket) failure: its type name and scrubbed message."""
+        sent = not isinstance(exc, _NOT_SENT)
+        reason = self._redactor.text(str(exc))
+        what = f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
+        if isinstance(exc, httpx.TimeoutException):
+            return APITimeoutError(
+                f"timed out after {self._elapsed(started):.0f} ms on GET {path} ({what})",
+                request_sent=sent,
+            )
+        return APIConnectionError(
+            f"could not reach the API on GET {path}: {what}", request_sent=sent
         )
 
     @staticmethod
