@@ -54,6 +54,7 @@ class BoundedBody:
         self._size = 0
         self._inflater: zlib._Decompress | None = None
         self._deflate_first = False
+        self._fed = False
         coding = _coding(content_encoding)
         if coding in ("gzip", "x-gzip"):
             self._inflater = zlib.decompressobj(_GZIP_WBITS)
@@ -68,6 +69,7 @@ class BoundedBody:
 
     def feed(self, data: bytes) -> None:
         """Add the next raw chunk. Raises BodyError past the limit or on corrupt data."""
+        self._fed = self._fed or bool(data)
         if self._inflater is None:
             self._add(data)
             if self._declared_too_large:
@@ -99,11 +101,13 @@ class BoundedBody:
 
     def finish(self) -> bytes:
         """The whole decoded body. Raises BodyError past the limit or on corrupt data."""
-        if self._inflater is not None:
+        if self._inflater is not None and self._fed:
             try:
                 self._add(self._inflater.flush())
             except zlib.error:
                 raise BodyError("corrupt compressed data", self._head()) from None
+            if not self._inflater.eof:
+                raise BodyError("truncated compressed data", self._head())
         parts = self._parts
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
