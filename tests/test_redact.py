@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import random
 import string
+from datetime import datetime, timezone
 from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
 import respx
 
-from ticketmaster_async._http import HTTPSender
+from ticketmaster_async._http import HTTPSender, RawResponse, error_from_response
 from ticketmaster_async._redact import Redactor
 
 from .clients import BASE, make_client
@@ -20,6 +21,7 @@ from .conftest import FIXTURES, fixture_bytes, load_fixture
 #: A random 32-character key (seeded: the same in every run).
 LONG_KEY = "".join(random.Random(13).choices(string.ascii_letters + string.digits + "-_", k=32))
 KEYS = ["test", "a", "k/y+z", "ünï", LONG_KEY, "sp ace😀"]
+NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 
 
 def _json_escape(char: str, *, upper: bool) -> str:
@@ -189,3 +191,22 @@ async def test_a_short_key_leaves_search_results_intact(key: str) -> None:
     for event, raw in zip(events, raw_events, strict=True):
         assert (event.id, event.name, event.url) == (raw["id"], raw["name"], raw.get("url"))
         assert getattr(event, "test") is raw["test"]  # noqa: B009 - the key "test" is data
+
+
+@pytest.mark.parametrize("key", [k for k in KEYS if len(k) > 1])
+@pytest.mark.parametrize("form", ["raw", "quote-upper", "json-all-lower"])
+def test_an_excerpt_never_keeps_part_of_a_key_cut_in_two(key: str, form: str) -> None:
+    spelled = spellings(key)[form]
+    for start in range(190, 200):
+        body = ("<" * start + spelled + ">" * 300).encode()
+        shown = Redactor(key).excerpt(body, 200)
+        assert len(shown) == 200 and shown.startswith("<" * start)
+        assert shown[start:].startswith("***"[: 200 - start]), (start, shown[start:])
+
+
+def test_error_details_never_keep_part_of_a_key_cut_in_two() -> None:
+    key = LONG_KEY
+    body = ("x" * 190 + quote(key, safe="") + "y" * 100).encode()
+    error = error_from_response(RawResponse(502, {}, body, 1.0), redactor=Redactor(key), now=NOW)
+    assert error.detail is not None and error.detail.startswith("x" * 190 + "***")
+    assert key[:5] not in str(error) and key[:5] not in error.detail

@@ -14,8 +14,9 @@ __all__ = ["BodyError", "BoundedBody"]
 _GZIP_WBITS = 16 + zlib.MAX_WBITS
 _ZLIB_WBITS = zlib.MAX_WBITS
 _RAW_DEFLATE_WBITS = -zlib.MAX_WBITS
-#: Decoded bytes kept for ``ResponseValidationError.body_start``.
-HEAD_BYTES = 200
+#: Decoded bytes kept for ``ResponseValidationError.body_start`` (more than it shows: the key
+#: is scrubbed before the excerpt is cut).
+HEAD_BYTES = 4096
 
 
 class BodyError(Exception):

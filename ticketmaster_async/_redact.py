@@ -72,6 +72,9 @@ class Redactor:
 
     def __init__(self, secret: str | None) -> None:
         self._active = bool(secret)
+        # The longest spelling of the key in bytes: 12 per character (``\\uD83D\\uDE00``,
+        # ``%F0%9F%98%80``).
+        self._longest_spelling = 12 * len(secret or "")
         key = "".join(_char_pattern(char) for char in secret or "")
         echo = f"({_BEFORE_NAME}{_NAME_AND_EQUALS}){key}(?!{_VALUE_CHAR})"
         # Non-ASCII characters of the key are literal in the pattern; in the bytes pattern they
@@ -87,6 +90,15 @@ class Redactor:
         if not self._active:
             return value
         return self._text.sub(REDACTED, value)
+
+    def excerpt(self, body: bytes, limit: int) -> str:
+        """The start of ``body`` as text, at most ``limit`` characters, the key scrubbed.
+
+        Scrubbed before it is cut, so a spelling of the key across the cut cannot leave a part
+        of the key behind.
+        """
+        window = body[: 4 * limit + self._longest_spelling]
+        return self.text(window.decode("utf-8", "replace"))[:limit]
 
     def query_echoes(self, value: bytes) -> bytes:
         """``value`` with only the key's echoes as the ``apikey`` query parameter replaced.
