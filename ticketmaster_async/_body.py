@@ -74,7 +74,7 @@ class BoundedBody:
         if self._inflater is None:
             self._add(data)
             if self._declared_too_large:
-                self._too_large()
+                raise self._too_large_error(self._head())
             return
         if self._deflate_first and data:
             self._deflate_first = False
@@ -94,10 +94,7 @@ class BoundedBody:
         """Check a body an in-memory transport has already read and decoded (a test double's
         ``httpx.Response(content=...)``): only the limit applies."""
         if len(content) > self._limit:
-            raise BodyError(
-                f"a body larger than max_response_bytes ({self._limit} bytes)",
-                content[:HEAD_BYTES],
-            )
+            raise self._too_large_error(content[:HEAD_BYTES])
         return content
 
     def finish(self) -> bytes:
@@ -128,12 +125,10 @@ class BoundedBody:
             self._parts.append(piece)
             self._size += len(piece)
             if self._size > self._limit:
-                self._too_large()
+                raise self._too_large_error(self._head())
 
-    def _too_large(self) -> None:
-        raise BodyError(
-            f"a body larger than max_response_bytes ({self._limit} bytes)", self._head()
-        )
+    def _too_large_error(self, head: bytes) -> BodyError:
+        return BodyError(f"a body larger than max_response_bytes ({self._limit} bytes)", head)
 
     def _head(self) -> bytes:
         head = b""

@@ -3,20 +3,22 @@
 ```
 TicketmasterError
 ├── ConfigurationError (also ValueError)   missing key, bad filter value, bad id, page past the cap
-├── APIConnectionError                     network failure
-│   └── APITimeoutError
+├── APIConnectionError      .request_sent  network failure (False: the request never left)
+│   └── APITimeoutError                    the attempt took longer than Settings.timeout
 ├── APIStatusError          .status_code .error_code .detail
 │   ├── BadRequestError 400 · AuthenticationError 401
 │   ├── PermissionDeniedError 403 · NotFoundError 404
 │   ├── RateLimitError 429  .retry_after .reset_at
 │   │   └── QuotaExceededError   daily quota spent (server QuotaViolation, or the local budget)
 │   └── ServerError 5xx
-├── ResponseValidationError  a 2xx body that is not JSON or not the expected shape
+├── ResponseValidationError  .status_code .body_start   a 2xx body that is not JSON or not the
+│                            expected shape; any body past max_response_bytes or undecodable
 └── CircuitOpenError         .retry_at   raised without touching the network
 ```
 
 No message or attribute of these errors ever contains the API key: the HTTP layer scrubs every
-text it puts into them.
+text it puts into them, and raises them unchained from the httpx errors (whose frames hold the
+keyed request). Every error pickles with its attributes.
 """
 
 from __future__ import annotations
