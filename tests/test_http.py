@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -21,6 +23,7 @@ from ticketmaster_async import (
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitError,
+    ResponseValidationError,
     ServerError,
 )
 from ticketmaster_async._http import (
@@ -30,8 +33,12 @@ from ticketmaster_async._http import (
     parse_rate_limit_headers,
     parse_retry_after,
 )
+from ticketmaster_async._json import InvalidJSONError
+from ticketmaster_async._json import loads as json_loads
 from ticketmaster_async._redact import Redactor
+from ticketmaster_async._timeutil import utc_from_epoch
 
+from .clients import BASE, make_client
 from .conftest import fixture_bytes
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
@@ -233,9 +240,11 @@ async def test_network_errors_are_typed_and_scrubbed() -> None:
         await sender.aclose()
     assert not isinstance(info.value, APITimeoutError)
     assert KEY not in str(info.value)
-    cause = info.value.__cause__
-    assert isinstance(cause, httpx.ConnectError)
-    assert KEY not in str(cause) and KEY not in str(cause.request.url)
+    # Not chained to the httpx error (its frames hold the keyed request), but named after it.
+    assert info.value.__cause__ is None and info.value.__context__ is None
+    assert "ConnectError: cannot connect to " in str(info.value)
+    assert "apikey=***" in str(info.value)
+    assert info.value.request_sent is False
 
 
 async def test_timeouts_are_api_timeout_errors() -> None:
@@ -347,3 +356,227 @@ async def test_only_the_headers_that_matter_are_kept() -> None:
         "rate-limit-available": "5, 4",  # as httpx's Headers would join them
         "rate-limit-reset": "1700000000000",
     }
+
+
+# -- implausible Rate-Limit headers --------------------------------------------------------------
+
+NOW_S = NOW.timestamp()
+IN_3H_MS = str(int((NOW_S + 3 * 3600) * 1000))
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected", "debug_lines"),
+    [
+        ({"rate-limit": "5000", "rate-limit-available": "4990"}, (5000, 4990, None), 0),
+        ({"rate-limit-reset": IN_3H_MS}, (None, None, NOW_S + 3 * 3600), 0),
+        ({"rate-limit-reset": "99999999999999999"}, (None, None, None), 1),
+        ({"rate-limit-reset": "9" * 400}, (None, None, None), 1),
+        ({"rate-limit-reset": str(int((NOW_S + 49 * 3600) * 1000))}, (None, None, None), 1),
+        ({"rate-limit-reset": str(int((NOW_S - 60) * 1000))}, (None, None, None), 1),
+        ({"rate-limit-reset": "0"}, (None, None, None), 1),
+        ({"rate-limit-reset": "-1"}, (None, None, None), 1),
+        ({"rate-limit-available": "-5", "rate-limit": "-1"}, (None, None, None), 2),
+        ({"rate-limit-available": "lots"}, (None, None, None), 1),
+        ({"rate-limit-available": "5, 4"}, (None, None, None), 1),
+        ({"rate-limit-available": "1_000"}, (None, None, None), 1),
+        ({"rate-limit": "1000000001"}, (None, None, None), 1),
+        ({"rate-limit-available": "1000000001"}, (None, None, None), 1),
+        ({"rate-limit": "1000000000"}, (10**9, None, None), 0),
+        ({"rate-limit": "5000", "rate-limit-available": "5001"}, (5000, None, None), 1),
+        ({"rate-limit": "5000", "rate-limit-available": "5000"}, (5000, 5000, None), 0),
+    ],
+)
+def test_implausible_rate_limit_headers_are_ignored_with_one_debug_line_each(
+    headers: dict[str, str],
+    expected: tuple[int | None, int | None, float | None],
+    debug_lines: int,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="ticketmaster_async")
+    limits = parse_rate_limit_headers(headers, now=NOW_S)
+    assert (limits.limit, limits.available) == expected[:2]
+    assert limits.reset_at == (pytest.approx(expected[2]) if expected[2] else None)
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert len(lines) == debug_lines, lines
+    assert all(line.startswith("ignoring the Rate-Limit") for line in lines)
+
+
+def test_without_now_only_unrepresentable_resets_are_ignored() -> None:
+    assert parse_rate_limit_headers({"rate-limit-reset": "99999999999999999"}).reset_at is None
+    # Far from any clock, but a date: judged only when the caller passes ``now``.
+    far = parse_rate_limit_headers({"rate-limit-reset": "1900000000000"})
+    assert far.reset_at == pytest.approx(1_900_000_000)
+
+
+@pytest.mark.parametrize(
+    "reset", ["99999999999999999", "9" * 30, str(int((NOW_S + 72 * 3600) * 1000)), "1000"]
+)
+def test_a_429_with_an_impossible_reset_is_built_without_it(reset: str) -> None:
+    error = error_from_response(
+        _raw(429, fixture_bytes("error_429_quota_violation_docs.json"), rate_limit_reset=reset),
+        redactor=REDACTOR,
+        now=NOW,
+    )
+    assert isinstance(error, QuotaExceededError)
+    assert error.reset_at is None and error.retry_after is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Mon, 01 Jan 99999999999999999999 00:00:00 GMT",  # OverflowError inside email.utils
+        "Mon, 01 Jan 99999 00:00:00 GMT",
+        "Mon, 99 Jan 2020 00:00:00 GMT",
+        "1e999",
+    ],
+)
+def test_an_impossible_retry_after_is_no_wait(value: str) -> None:
+    assert parse_retry_after(value, now=NOW) is None
+    error = error_from_response(_raw(503, b"", retry_after=value), redactor=REDACTOR, now=NOW)
+    assert isinstance(error, ServerError) and error.retry_after is None
+
+
+# -- bodies that break parsers ---------------------------------------------------------------
+
+NESTED = b"[" * 100_000
+
+
+@pytest.mark.parametrize(("status", "error_class"), [(404, NotFoundError), (500, ServerError)])
+def test_a_deeply_nested_error_body_gives_the_typed_error(
+    status: int, error_class: type[APIStatusError]
+) -> None:
+    error = error_from_response(_raw(status, NESTED), redactor=REDACTOR, now=NOW)
+    assert type(error) is error_class
+    assert error.error_code is None and error.detail == "[" * 200
+
+
+async def test_a_deeply_nested_5xx_body_through_the_client_is_a_server_error() -> None:
+    with respx.mock(assert_all_called=True) as router:
+        router.get(f"{BASE}/discovery/v2/events.json").respond(500, content=NESTED)
+        async with make_client(max_retries=0) as tm:
+            with pytest.raises(ServerError) as info:
+                await tm.search_events("rock")
+    assert info.value.status_code == 500
+
+
+@pytest.mark.parametrize(
+    "body", [NESTED, b"{" * 50_000, b'{"a":', b"\xff\xfe\xfa", b"1" * 5000, "[1".encode("utf-16")]
+)
+def test_json_loads_raises_only_its_value_error(body: bytes) -> None:
+    with pytest.raises(InvalidJSONError) as info:
+        json_loads(body)
+    assert isinstance(info.value, ValueError)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_json_loads_detects_the_encoding_as_json_does() -> None:
+    assert json_loads("[1]".encode("utf-16")) == [1] == json_loads("[1]")
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [
+        (0, datetime(1970, 1, 1, tzinfo=timezone.utc)),
+        (1_700_000_000.5, datetime(2023, 11, 14, 22, 13, 20, 500000, tzinfo=timezone.utc)),
+        (None, None),
+        (math.nan, None),
+        (math.inf, None),
+        (-math.inf, None),
+        (1e20, None),
+        (-1e20, None),
+        (10**400, None),
+        (253_402_300_800, None),  # the first second of the year 10000
+    ],
+)
+def test_utc_from_epoch_never_raises(seconds: float | None, expected: datetime | None) -> None:
+    assert utc_from_epoch(seconds) == expected
+
+
+# -- the sender: scrubbing, request_sent, no chaining ----------------------------------------
+
+
+async def test_2xx_bodies_keep_the_keys_text_error_bodies_lose_it() -> None:
+    key = "test"
+    data = b'{"name": "Greatest test", "test": false, "href": "/e?apikey=test&x=1"}'
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200 if request.url.path.endswith("ok") else 404, content=data)
+
+    sender = HTTPSender(
+        base_url=BASE,
+        api_key=key,
+        timeout=5,
+        redactor=Redactor(key),
+        transport=httpx.MockTransport(handler),
+    )
+    try:
+        ok = await sender.get("/ok", {})
+        missing = await sender.get("/missing", {})
+    finally:
+        await sender.aclose()
+    assert ok.body == data.replace(b"apikey=test", b"apikey=***")
+    assert missing.body == data.replace(b"test", b"***")
+
+
+@pytest.mark.parametrize(
+    ("raised", "error_class", "request_sent"),
+    [
+        (httpx.ConnectError("refused"), APIConnectionError, False),
+        (httpx.ConnectTimeout("slow connect"), APITimeoutError, False),
+        (httpx.PoolTimeout("no connection free"), APITimeoutError, False),
+        (httpx.UnsupportedProtocol("gopher"), APIConnectionError, False),
+        (httpx.LocalProtocolError("bad header"), APIConnectionError, False),
+        (httpx.ReadTimeout("slow answer"), APITimeoutError, True),
+        (httpx.WriteTimeout("slow send"), APITimeoutError, True),
+        (httpx.ReadError("reset"), APIConnectionError, True),
+        (httpx.WriteError("broken pipe"), APIConnectionError, True),
+        (httpx.RemoteProtocolError("disconnected"), APIConnectionError, True),
+        (httpx.DecodingError("bad chunk"), APIConnectionError, True),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else None,
+)
+async def test_request_sent_says_whether_the_request_may_have_reached_the_server(
+    raised: Exception, error_class: type[APIConnectionError], request_sent: bool
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        error_class: Any = type(raised)
+        raise error_class(f"{raised} on {request.url}", request=request)
+
+    sender = HTTPSender(
+        base_url=BASE,
+        api_key=KEY,
+        timeout=5,
+        redactor=REDACTOR,
+        transport=httpx.MockTransport(handler),
+    )
+    try:
+        with pytest.raises(APIConnectionError) as info:
+            await sender.get("/discovery/v2/events.json", {"keyword": "rock"})
+    finally:
+        await sender.aclose()
+    error = info.value
+    assert type(error) is error_class
+    assert error.request_sent is request_sent
+    assert type(raised).__name__ in str(error)  # named after the httpx error, for debugging
+    assert KEY not in str(error) and "apikey=***" in str(error)
+    assert error.__cause__ is None and error.__context__ is None
+
+
+async def test_an_in_memory_body_over_the_limit_is_refused() -> None:
+    body = b'{"pad": "' + b"x" * 100 + b'"}'
+    sender = HTTPSender(
+        base_url=BASE,
+        api_key=KEY,
+        timeout=5,
+        redactor=REDACTOR,
+        transport=httpx.MockTransport(lambda request: httpx.Response(200, content=body)),
+        max_response_bytes=len(body) - 1,
+    )
+    try:
+        with pytest.raises(ResponseValidationError) as info:
+            await sender.get("/discovery/v2/events.json", {})
+        sender._max_response_bytes = len(body)
+        assert (await sender.get("/discovery/v2/events.json", {})).body == body
+    finally:
+        await sender.aclose()
+    assert info.value.status_code == 200 and info.value.body_start == body.decode()

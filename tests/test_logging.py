@@ -9,6 +9,7 @@ import pytest
 import respx
 
 from ticketmaster_async import ServerError
+from ticketmaster_async._redact import Redactor
 
 from .clients import BASE, TEST_KEY, make_client
 from .conftest import fixture_bytes
@@ -72,3 +73,36 @@ def test_library_never_configures_logging_at_import() -> None:
     logger = logging.getLogger("ticketmaster_async")
     assert all(isinstance(h, logging.NullHandler) for h in logger.handlers)
     assert logger.level == logging.NOTSET
+
+
+def _spelled(key: str) -> list[str]:
+    """The key as a server might echo it: letters percent-encoded in lower-case hex, or every
+    character JSON-escaped in upper-case hex."""
+    return [
+        "".join(f"%{ord(c):02x}" if i % 2 else c for i, c in enumerate(key)),
+        "".join(f"\\u{ord(c):04X}" for c in key),
+    ]
+
+
+@pytest.mark.parametrize("spelled", _spelled(TEST_KEY))
+@pytest.mark.parametrize("envelope", ["json", "html"])
+async def test_failure_lines_scrub_every_spelling_of_the_key(
+    caplog: pytest.LogCaptureFixture, spelled: str, envelope: str
+) -> None:
+    if envelope == "json":  # the detail is parsed: the escapes are decoded to the raw key
+        body = f'{{"errors":[{{"code":"X1","detail":"bad key {spelled}"}}]}}'.encode()
+    else:  # the detail is an excerpt of the body as sent
+        body = f"<html>upstream refused /x?apikey={spelled}</html>".encode()
+    caplog.set_level(logging.DEBUG)
+    with respx.mock(assert_all_called=True) as router:
+        router.get(EVENTS).mock(return_value=httpx.Response(503, content=body))
+        async with make_client(max_retries=0, debug=True) as tm:
+            with pytest.raises(ServerError) as info:
+                await tm.search_events("rock")
+    redactor = Redactor(TEST_KEY)
+    errors = _ours(caplog, logging.ERROR)
+    assert errors and all("***" in line for line in errors)
+    for record in caplog.records:
+        message = record.getMessage()
+        assert redactor.text(message) == message, message
+    assert redactor.text(str(info.value)) == str(info.value)

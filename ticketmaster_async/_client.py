@@ -86,6 +86,7 @@ class TicketmasterClient(
             base_url=base_url,
             api_key=api_key,
             timeout=self.settings.timeout,
+            max_response_bytes=self.settings.max_response_bytes,
             redactor=self._redactor,
             transport=transport,
         )

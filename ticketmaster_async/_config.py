@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -13,6 +15,7 @@ from ._constants import (
     DEFAULT_BASE_URL,
     DEFAULT_CACHE_MAX_ENTRIES,
     DEFAULT_DAILY_LIMIT,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUESTS_PER_SECOND,
     DEVELOPMENT_DAILY_LIMIT,
     ENV_PREFIX,
@@ -22,6 +25,8 @@ from ._exceptions import ConfigurationError
 __all__ = ["Environment", "Settings", "default_db_path"]
 
 Environment = Literal["production", "development", "sandbox"]
+
+_MAX_PORT = 65535
 
 
 def default_db_path() -> str:
@@ -57,6 +62,7 @@ class Settings(BaseSettings):
     requests_per_second: float = Field(default=DEFAULT_REQUESTS_PER_SECOND, gt=0)
     daily_limit: int = Field(default=DEFAULT_DAILY_LIMIT, ge=1)
     timeout: float = Field(default=10.0, gt=0)
+    max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, ge=1)
     max_retries: int = Field(default=3, ge=0, le=20)
     retry_max_wait: float = Field(default=30.0, ge=0)
     breaker_threshold: int = Field(default=5, ge=1)
@@ -87,9 +93,7 @@ class Settings(BaseSettings):
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        return _checked_base_url(value)
 
     @field_validator("redis_url")
     @classmethod
@@ -106,3 +110,41 @@ class Settings(BaseSettings):
         if self.environment == "development" and "daily_limit" not in self.model_fields_set:
             self.daily_limit = DEVELOPMENT_DAILY_LIMIT
         return self
+
+
+def _is_ipv6(host: str) -> bool:
+    try:
+        ipaddress.IPv6Address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _checked_base_url(value: str) -> str:
+    """``value`` without its trailing slash, if it is a usable ``http(s)://host[:port][/path]``.
+
+    The messages never repeat the value: a URL can carry credentials.
+    """
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    if any(char.isspace() or not char.isprintable() for char in value):
+        raise ValueError("must not contain spaces or control characters")
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # an unbalanced or invalid bracketed (IPv6) host
+        raise ValueError("is not a valid URL (bad [IPv6] host)") from None
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or outside 0-65535
+        port = -1
+    if port is not None and not 1 <= port <= _MAX_PORT:
+        raise ValueError(f"port must be a number in 1-{_MAX_PORT}")
+    if not parts.hostname:
+        raise ValueError("must name a host")
+    if "[" in parts.netloc and not _is_ipv6(parts.hostname):  # Python 3.10 lets "[zz]" pass
+        raise ValueError("is not a valid URL (bad [IPv6] host)")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not contain credentials")
+    if parts.query or parts.fragment or value.endswith(("?", "#")):
+        raise ValueError("must not contain a query or fragment")
+    return value.rstrip("/")

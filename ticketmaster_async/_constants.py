@@ -123,3 +123,20 @@ EXHAUSTIVE_DEFAULT_SPAN_SECONDS = 2 * 365 * 86_400.0
 #: bound widened by it covers the same instants in every zone.
 MAX_ZONE_OFFSET_SECONDS = 14 * 3600.0
 __all__ += ["EXHAUSTIVE_DEFAULT_SPAN_SECONDS", "MAX_ZONE_OFFSET_SECONDS"]
+
+# -- HTTP layer hardening ------------------------------------------------------------------------
+#: Default ``Settings.max_response_bytes``: the largest body (after decompression) one attempt
+#: reads before giving up with ``ResponseValidationError``.
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+#: The only content codings asked for, so that every body is decoded with bounded output.
+ACCEPT_ENCODING = "gzip, deflate"
+#: A ``Rate-Limit-Reset`` further ahead than this is implausible (the quota window is a day).
+RATE_LIMIT_RESET_MAX_AHEAD_SECONDS = 48 * 3600.0
+#: ``Rate-Limit`` / ``Rate-Limit-Available`` above this are implausible and ignored.
+RATE_LIMIT_MAX_COUNT = 10**9
+__all__ += [
+    "ACCEPT_ENCODING",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "RATE_LIMIT_MAX_COUNT",
+    "RATE_LIMIT_RESET_MAX_AHEAD_SECONDS",
+]

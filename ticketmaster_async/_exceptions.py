@@ -3,25 +3,29 @@
 ```
 TicketmasterError
 ├── ConfigurationError (also ValueError)   missing key, bad filter value, bad id, page past the cap
-├── APIConnectionError                     network failure
-│   └── APITimeoutError
+├── APIConnectionError      .request_sent  network failure (False: the request never left)
+│   └── APITimeoutError                    the attempt took longer than Settings.timeout
 ├── APIStatusError          .status_code .error_code .detail
 │   ├── BadRequestError 400 · AuthenticationError 401
 │   ├── PermissionDeniedError 403 · NotFoundError 404
 │   ├── RateLimitError 429  .retry_after .reset_at
 │   │   └── QuotaExceededError   daily quota spent (server QuotaViolation, or the local budget)
 │   └── ServerError 5xx
-├── ResponseValidationError  a 2xx body that is not JSON or not the expected shape
+├── ResponseValidationError  .status_code .body_start   a 2xx body that is not JSON or not the
+│                            expected shape; any body past max_response_bytes or undecodable
 └── CircuitOpenError         .retry_at   raised without touching the network
 ```
 
 No message or attribute of these errors ever contains the API key: the HTTP layer scrubs every
-text it puts into them.
+text it puts into them, and raises them unchained from the httpx errors (whose frames hold the
+keyed request). Every error pickles with its attributes.
 """
 
 from __future__ import annotations
 
+import copyreg
 from datetime import datetime
+from typing import Any
 
 __all__ = [
     "APIConnectionError",
@@ -42,7 +46,17 @@ __all__ = [
 
 
 class TicketmasterError(Exception):
-    """Base class of every error this library raises."""
+    """Base class of every error this library raises.
+
+    Every error pickles with its message and attributes (for ``multiprocessing`` and
+    ``concurrent.futures.ProcessPoolExecutor``), whatever its constructor's signature.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # ``BaseException.__reduce__`` rebuilds with ``cls(*args)``, which fails for classes
+        # with required keyword-only arguments. Rebuild without calling ``__init__`` instead:
+        # ``cls.__new__(cls, *args)`` restores ``args``, the state restores the attributes.
+        return (copyreg.__newobj__, (type(self), *self.args), self.__dict__)  # type: ignore[attr-defined]
 
 
 class ConfigurationError(TicketmasterError, ValueError):
@@ -50,11 +64,21 @@ class ConfigurationError(TicketmasterError, ValueError):
 
 
 class APIConnectionError(TicketmasterError):
-    """The API could not be reached (DNS, refused or dropped connection, TLS)."""
+    """The API could not be reached (DNS, refused or dropped connection, TLS).
+
+    Attributes:
+        request_sent: ``False`` when the request certainly never reached the server (the
+            connection was refused or could not be opened in time, or the request was
+            rejected locally before sending); ``True`` when it may have.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = True) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
 
 
 class APITimeoutError(APIConnectionError):
-    """The API did not answer within ``Settings.timeout``."""
+    """The API did not answer within ``Settings.timeout`` (connect, send and the whole body)."""
 
 
 class APIStatusError(TicketmasterError):
@@ -147,7 +171,9 @@ class ServerError(APIStatusError):
 
 
 class ResponseValidationError(TicketmasterError):
-    """A 2xx answer whose body is not JSON or not of the expected shape.
+    """An answer whose body cannot be used: a 2xx body that is not JSON or not of the expected
+    shape, or any body larger than ``Settings.max_response_bytes`` (after decompression) or in
+    an encoding the client does not decode.
 
     Attributes:
         status_code: the HTTP status of the answer.

@@ -1,64 +1,53 @@
 """The HTTP layer: the only module that imports httpx.
 
-It sends one GET, adds the API key below the level httpx logs at (a transport wrapper), maps
-network failures and error statuses to the error tree, and scrubs the key from every message.
+It sends one GET under one deadline (connect, send and the whole body), adds the API key below
+the level httpx logs at (a transport wrapper), reads the body with a bound on its decoded size,
+maps network failures to the error tree, and scrubs the key from every body and message. Errors
+are raised without chaining to the httpx exception: the frames below it hold the keyed request.
+What an answer means (status → error, rate-limit headers) is in ``_response``; its names are
+re-exported here.
 """
 
 from __future__ import annotations
 
-import email.utils
+import asyncio
 import http.cookiejar
-import json
-import logging
-import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
-from ._constants import LOGGER_NAME, USER_AGENT
+from ._body import BodyError, BoundedBody
+from ._constants import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, USER_AGENT
+from ._deadline import deadline
 from ._exceptions import (
     APIConnectionError,
-    APIStatusError,
     APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    NotFoundError,
-    PermissionDeniedError,
-    QuotaExceededError,
-    RateLimitError,
-    ServerError,
+    ResponseValidationError,
+    TicketmasterError,
 )
 from ._redact import Redactor
+from ._response import (
+    RateLimitHeaders,
+    RawResponse,
+    error_from_response,
+    parse_rate_limit_headers,
+    parse_retry_after,
+)
 
 __all__ = [
     "HTTPSender",
+    "RateLimitHeaders",
     "RawResponse",
     "error_from_response",
     "parse_rate_limit_headers",
     "parse_retry_after",
 ]
 
-logger = logging.getLogger(LOGGER_NAME)
-
-QUOTA_VIOLATION = "policies.ratelimit.QuotaViolation"
-SPIKE_ARREST_VIOLATION = "policies.ratelimit.SpikeArrestViolation"
-RATE_LIMIT_PREFIX = "policies.ratelimit."
-_BODY_EXCERPT = 200
-
-
-@dataclass(frozen=True)
-class RawResponse:
-    """What the HTTP layer hands up: status, the headers that matter, body bytes (key scrubbed)."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    elapsed_ms: float
+#: Characters of a refused body kept in ``ResponseValidationError.body_start``.
+_BODY_START = 200
 
 
 class _NoCookies(http.cookiejar.CookieJar):
@@ -84,159 +73,26 @@ class _KeyTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         # A copy with the keyed URL (one string parse: URL.copy_add_param costs 2.5 times as
-        # much); httpx logs the original's URL and attaches the original to errors.
+        # much); httpx logs the original's URL and attaches the original to errors. The copy is
+        # never bound to a local of this frame, and the scrubbed error is raised after the
+        # ``except`` (no ``__context__``): nothing reachable from it holds the key.
         url = request.url
-        keyed = httpx.Request(
-            request.method,
-            httpx.URL(f"{url}{'&' if url.query else '?'}{self._key_param}"),
-            headers=request.headers,
-            stream=request.stream,
-            extensions=request.extensions,
-        )
         try:
-            return await self._inner.handle_async_request(keyed)
+            return await self._inner.handle_async_request(
+                httpx.Request(
+                    request.method,
+                    httpx.URL(f"{url}{'&' if url.query else '?'}{self._key_param}"),
+                    headers=request.headers,
+                    stream=request.stream,
+                    extensions=request.extensions,
+                )
+            )
         except httpx.TransportError as exc:
             scrubbed = type(exc)(self._redactor.text(str(exc)), request=request)
-            raise scrubbed from None
+        raise scrubbed
 
     async def aclose(self) -> None:
         await self._inner.aclose()
-
-
-def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP date.
-
-    Garbage, negative or non-finite values give ``None`` (no server-given wait); a date in the
-    past gives ``0``.
-    """
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        seconds = float(text)
-    except ValueError:
-        pass
-    else:
-        return seconds if math.isfinite(seconds) and seconds >= 0 else None
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - now).total_seconds())
-
-
-@dataclass(frozen=True)
-class RateLimitHeaders:
-    """``Rate-Limit*`` response headers."""
-
-    limit: int | None
-    available: int | None
-    reset_at: float | None  # epoch seconds
-
-
-def _int_header(headers: Mapping[str, str], name: str) -> int | None:
-    value = headers.get(name)
-    if value is None:
-        return None
-    try:
-        number = int(value.strip())
-    except ValueError:
-        return None
-    return number if number >= 0 else None
-
-
-def parse_rate_limit_headers(headers: Mapping[str, str]) -> RateLimitHeaders:
-    """``Rate-Limit``, ``Rate-Limit-Available`` and ``Rate-Limit-Reset`` (epoch milliseconds)."""
-    reset_ms = _int_header(headers, "rate-limit-reset")
-    return RateLimitHeaders(
-        limit=_int_header(headers, "rate-limit"),
-        available=_int_header(headers, "rate-limit-available"),
-        reset_at=reset_ms / 1000.0 if reset_ms else None,
-    )
-
-
-def _error_fields(body: bytes, redactor: Redactor) -> tuple[str | None, str | None]:
-    """(error_code, detail) from either error envelope; (None, None) if neither."""
-    try:
-        data: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None, None
-    if not isinstance(data, dict):
-        return None, None
-    fault = data.get("fault")
-    if isinstance(fault, dict):
-        detail = fault.get("detail")
-        code = detail.get("errorcode") if isinstance(detail, dict) else None
-        text = fault.get("faultstring")
-        return (
-            code if isinstance(code, str) else None,
-            redactor.text(text) if isinstance(text, str) else None,
-        )
-    errors = data.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        first = errors[0]
-        code = first.get("code")
-        text = first.get("detail")
-        return (
-            str(code) if isinstance(code, (str, int)) else None,
-            redactor.text(text) if isinstance(text, str) else None,
-        )
-    return None, None
-
-
-_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-}
-
-
-def error_from_response(
-    response: RawResponse, *, redactor: Redactor, now: datetime, path: str = ""
-) -> APIStatusError:
-    """The typed error for a non-2xx answer (status → exception, both error envelopes)."""
-    status = response.status
-    code, detail = _error_fields(response.body, redactor)
-    if detail is None and response.body:
-        detail = redactor.text(response.body[:_BODY_EXCERPT].decode("utf-8", "replace"))
-    where = f" for {path}" if path else ""
-    message = f"HTTP {status}{where}"
-    if code:
-        message += f" [{code}]"
-    if detail:
-        message += f": {detail}"
-    retry_after = parse_retry_after(response.headers.get("retry-after"), now=now)
-    if status == 429:
-        limits = parse_rate_limit_headers(response.headers)
-        reset_at = (
-            datetime.fromtimestamp(limits.reset_at, tz=timezone.utc) if limits.reset_at else None
-        )
-        if code == QUOTA_VIOLATION:
-            if retry_after is None and reset_at is not None:
-                retry_after = max(0.0, (reset_at - now).total_seconds())
-            return QuotaExceededError(
-                message,
-                error_code=code,
-                detail=detail,
-                retry_after=retry_after,
-                reset_at=reset_at,
-            )
-        if retry_after is None and code != SPIKE_ARREST_VIOLATION and reset_at is not None:
-            retry_after = max(0.0, (reset_at - now).total_seconds())
-        return RateLimitError(
-            message, error_code=code, detail=detail, retry_after=retry_after, reset_at=reset_at
-        )
-    if status >= 500:
-        return ServerError(
-            message, status_code=status, error_code=code, detail=detail, retry_after=retry_after
-        )
-    error_class = _STATUS_ERRORS.get(status, APIStatusError)
-    return error_class(message, status_code=status, error_code=code, detail=detail)
 
 
 _KEPT_HEADERS = frozenset(
@@ -251,17 +107,39 @@ _KEPT_HEADERS = frozenset(
 )
 
 
-def _kept_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """The headers that matter, by lower-case name, in one pass over the raw list (a repeated
-    name joins its values with ", ", as ``Headers.__getitem__`` does)."""
+#: Headers read to decode the body, never kept.
+_BODY_HEADERS = frozenset((b"content-encoding", b"content-length"))
+
+
+def _kept_headers(raw: list[tuple[bytes, bytes]]) -> tuple[dict[str, str], dict[str, str]]:
+    """(the headers that matter, the body's framing headers), by lower-case name, in one pass
+    over the raw list (a repeated name joins its values with ", ", as ``Headers.__getitem__``
+    does)."""
     kept: dict[str, str] = {}
+    body: dict[str, str] = {}
     for name, value in raw:
         lowered = name.lower()
         if lowered in _KEPT_HEADERS:
-            key = lowered.decode("latin-1")
-            text = value.decode("latin-1")
-            kept[key] = f"{kept[key]}, {text}" if key in kept else text
-    return kept
+            into = kept
+        elif lowered in _BODY_HEADERS:
+            into = body
+        else:
+            continue
+        key = lowered.decode("latin-1")
+        text = value.decode("latin-1")
+        into[key] = f"{into[key]}, {text}" if key in into else text
+    return kept, body
+
+
+#: httpx errors raised before the request could have reached the server.
+_NOT_SENT: tuple[type[Exception], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+    httpx.InvalidURL,
+)
 
 
 def _warm_up_http_stack() -> None:
@@ -278,7 +156,16 @@ def _warm_up_http_stack() -> None:
 
 
 class HTTPSender:
-    """One pooled ``httpx.AsyncClient`` sending GETs to the API with the key added below logging."""
+    """One pooled ``httpx.AsyncClient`` sending GETs to the API with the key added below logging.
+
+    Args:
+        base_url: the API root (``Settings.base_url``).
+        api_key: the key, added to every request's query just before the wire.
+        timeout: seconds one :meth:`get` may take in all: connect, send and the whole body.
+        redactor: scrubs the key from bodies and messages.
+        transport: an httpx transport to use instead of the network (tests, the sandbox).
+        max_response_bytes: the largest body, after decompression, one :meth:`get` reads.
+    """
 
     def __init__(
         self,
@@ -288,8 +175,11 @@ class HTTPSender:
         timeout: float,
         redactor: Redactor,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._redactor = redactor
+        self._timeout = timeout
+        self._max_response_bytes = max_response_bytes
         if transport is None:
             _warm_up_http_stack()
         inner = transport if transport is not None else httpx.AsyncHTTPTransport(retries=0)
@@ -297,7 +187,12 @@ class HTTPSender:
             base_url=base_url,
             timeout=httpx.Timeout(timeout),
             transport=_KeyTransport(inner, api_key, redactor),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            headers={
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+                # Only the codings decoded here with a bound (httpx would also offer br/zstd).
+                "Accept-Encoding": ACCEPT_ENCODING,
+            },
             cookies=_NoCookies(),
             follow_redirects=False,
         )
@@ -318,24 +213,85 @@ class HTTPSender:
         return httpx.Request("GET", url, headers=self._headers, extensions=self._extensions)
 
     async def get(self, path: str, params: Mapping[str, str]) -> RawResponse:
-        """Send one GET. Raises APITimeoutError / APIConnectionError (``from`` the httpx error)."""
+        """Send one GET and read its whole body, within ``timeout`` seconds in all.
+
+        Returns:
+            The answer, any status. A 2xx body is returned as sent except for echoes of the key
+            as the ``apikey`` query parameter; any other body has the key scrubbed throughout.
+
+        Raises:
+            APITimeoutError: the attempt took longer than ``timeout``.
+            APIConnectionError: the network failed (``request_sent`` says whether the request
+                may have reached the server).
+            ResponseValidationError: the body is larger than ``max_response_bytes`` after
+                decompression, in an unsupported ``Content-Encoding``, or corrupt.
+        """
         started = time.perf_counter()
+        request = self._request(path, params)
+        # Each error is built inside its ``except`` and raised after it, so that it has no
+        # ``__context__``: the httpx exception's frames hold the keyed request.
+        error: TicketmasterError
         try:
-            response = await self._client.send(self._request(path, params))
-            body = response.content
-        except httpx.TimeoutException as exc:
-            raise APITimeoutError(
-                f"timed out after {self._elapsed(started):.0f} ms on GET {path}"
-            ) from exc
-        except httpx.HTTPError as exc:
-            reason = self._redactor.text(str(exc)) or type(exc).__name__
-            raise APIConnectionError(f"could not reach the API on GET {path}: {reason}") from exc
-        headers = _kept_headers(response.headers.raw)
-        return RawResponse(
-            status=response.status_code,
-            headers=headers,
-            body=self._redactor.bytes(body),
-            elapsed_ms=self._elapsed(started),
+            async with deadline(self._timeout):
+                response = await self._client.send(request, stream=True)
+                try:
+                    headers, body = await self._read(response)
+                finally:
+                    await response.aclose()
+        except asyncio.TimeoutError:  # the deadline: before OSError (3.11: TimeoutError)
+            error = APITimeoutError(
+                f"timed out after {self._elapsed(started):.0f} ms on GET {path} "
+                f"(the whole attempt is bounded by timeout={self._timeout:g} s)"
+            )
+        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+            error = self._network_error(exc, path, started)
+        except BodyError as exc:
+            status = response.status_code
+            error = ResponseValidationError(
+                f"the API answered HTTP {status} with {exc.reason} on GET {path}",
+                status_code=status,
+                body_start=self._redactor.excerpt(exc.head, _BODY_START),
+            )
+        else:
+            status = response.status_code
+            scrubbed = (
+                self._redactor.query_echoes(body)
+                if 200 <= status < 300
+                else self._redactor.bytes(body)
+            )
+            return RawResponse(
+                status=status, headers=headers, body=scrubbed, elapsed_ms=self._elapsed(started)
+            )
+        raise error
+
+    async def _read(self, response: httpx.Response) -> tuple[dict[str, str], bytes]:
+        """(the headers that matter, the decoded body) of a streamed response."""
+        kept, framing = _kept_headers(response.headers.raw)
+        reader = BoundedBody(
+            framing.get("content-encoding"),
+            framing.get("content-length"),
+            self._max_response_bytes,
+        )
+        if response.is_stream_consumed:
+            # An in-memory transport (MockTransport, respx, the fake API) built the response
+            # from bytes it already held, and httpx has read and decoded them.
+            return kept, reader.decoded(response.content)
+        async for chunk in response.aiter_raw():
+            reader.feed(chunk)
+        return kept, reader.finish()
+
+    def _network_error(self, exc: Exception, path: str, started: float) -> APIConnectionError:
+        """Our error for an httpx (or socket) failure: its type name and scrubbed message."""
+        sent = not isinstance(exc, _NOT_SENT)
+        reason = self._redactor.text(str(exc))
+        what = f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
+        if isinstance(exc, httpx.TimeoutException):
+            return APITimeoutError(
+                f"timed out after {self._elapsed(started):.0f} ms on GET {path} ({what})",
+                request_sent=sent,
+            )
+        return APIConnectionError(
+            f"could not reach the API on GET {path}: {what}", request_sent=sent
         )
 
     @staticmethod

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import threading
 import weakref
 from collections.abc import AsyncIterator, Coroutine, Iterator
@@ -123,10 +124,8 @@ class SyncClientBase:
         finally:
             closer = getattr(iterator, "aclose", None)
             if closer is not None and self._finalizer.alive:
-                try:
+                with contextlib.suppress(RuntimeError):
                     self._run(closer())
-                except RuntimeError:
-                    pass
 
     def close(self) -> None:
         """Close the client (background writes finish) and stop its loop. Idempotent."""

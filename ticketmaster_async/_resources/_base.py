@@ -3,7 +3,6 @@ answer into models (one object, one search page, every page of a search)."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime, timezone
@@ -15,6 +14,7 @@ from .._constants import DEEP_PAGING_CAP, LOGGER_NAME, MAX_PAGE_SIZE
 from .._endpoints import Endpoint
 from .._exceptions import ConfigurationError, ResponseValidationError
 from .._http import RawResponse, error_from_response
+from .._json import loads as json_loads
 from .._params import check_id, check_page
 from .._pipeline import Answer
 from ..models import Page
@@ -26,33 +26,12 @@ if TYPE_CHECKING:
     from .._redact import Redactor
     from .._store.base import Store
 
-__all__ = ["M", "Resource", "as_int", "check_limit", "decode_json", "shape_error"]
+__all__ = ["M", "Resource", "as_int", "check_limit"]
 
 logger = logging.getLogger(LOGGER_NAME)
 
 M = TypeVar("M", bound=TMModel)
 _BODY_START = 200
-
-
-def decode_json(answer: Answer) -> Any:
-    """The answer's body as JSON, or ResponseValidationError (not JSON, or nested too deep)."""
-    try:
-        return json.loads(answer.body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise ResponseValidationError(
-            f"the API answered HTTP {answer.status} with a body that is not JSON",
-            status_code=answer.status,
-            body_start=answer.body[:_BODY_START].decode("utf-8", "replace"),
-        ) from exc
-
-
-def shape_error(answer: Answer, what: str) -> ResponseValidationError:
-    """The error for JSON that is not what the endpoint answers."""
-    return ResponseValidationError(
-        f"the API answered HTTP {answer.status} with JSON that is not {what}",
-        status_code=answer.status,
-        body_start=answer.body[:_BODY_START].decode("utf-8", "replace"),
-    )
 
 
 def as_int(value: Any, default: int) -> int:
@@ -77,6 +56,26 @@ class Resource:
     def _check_open(self) -> None:
         raise NotImplementedError
 
+    def _decode(self, answer: Answer) -> Any:
+        """The answer's body as JSON, or ResponseValidationError (not JSON, or nested too
+        deep)."""
+        try:
+            return json_loads(answer.body)
+        except ValueError as exc:
+            raise ResponseValidationError(
+                f"the API answered HTTP {answer.status} with a body that is not JSON",
+                status_code=answer.status,
+                body_start=self._redactor.excerpt(answer.body, _BODY_START),
+            ) from exc
+
+    def _shape_error(self, answer: Answer, what: str) -> ResponseValidationError:
+        """The error for JSON that is not what the endpoint answers."""
+        return ResponseValidationError(
+            f"the API answered HTTP {answer.status} with JSON that is not {what}",
+            status_code=answer.status,
+            body_start=self._redactor.excerpt(answer.body, _BODY_START),
+        )
+
     async def _get(
         self,
         path: str,
@@ -100,13 +99,13 @@ class Resource:
             )
 
     def _parse_one(self, model: type[M], answer: Answer) -> M:
-        data = decode_json(answer)
+        data = self._decode(answer)
         if not isinstance(data, dict):
-            raise shape_error(answer, f"a {model.__name__} object")
+            raise self._shape_error(answer, f"a {model.__name__} object")
         try:
             return model.model_validate(data)
         except (ValidationError, RecursionError) as exc:
-            raise shape_error(answer, f"a valid {model.__name__}") from exc
+            raise self._shape_error(answer, f"a valid {model.__name__}") from exc
 
     async def _get_one(
         self,
@@ -145,9 +144,9 @@ class Resource:
     def _parse_page(
         self, model: type[M], embedded: str, answer: Answer, params: Mapping[str, str]
     ) -> Page[M]:
-        data = decode_json(answer)
+        data = self._decode(answer)
         if not isinstance(data, dict):
-            raise shape_error(answer, "a search page")
+            raise self._shape_error(answer, "a search page")
         raw_items = data.get("_embedded", {})
         raw_items = raw_items.get(embedded) if isinstance(raw_items, dict) else None
         items: list[M] = []

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 
 from .._cache import event_tag
 from .._constants import LOGGER_NAME
 from .._params import check_id
 from .._pipeline import utc_day
+from .._timeutil import utc_from_epoch
 from ..models import UsageStats
 from ._base import Resource
 
@@ -58,9 +58,7 @@ class CacheResource(Resource):
             requests_today=totals.get("requests", 0),
             daily_limit=self.settings.daily_limit,
             quota_remaining=quota.remaining,
-            quota_resets_at=(
-                datetime.fromtimestamp(quota.reset_at, tz=timezone.utc) if quota.reset_at else None
-            ),
+            quota_resets_at=utc_from_epoch(quota.reset_at),
             cache_hits=hits,
             cache_misses=misses,
             cache_hit_rate=hits / calls if calls else 0.0,

@@ -18,7 +18,6 @@ from .._exceptions import (
 )
 from .._params import check_id
 from ..models import TicketPrice
-from ._base import decode_json
 from .events import EventsResource
 
 __all__ = ["PricesResource"]
@@ -100,7 +99,7 @@ class PricesResource(EventsResource):
             await self._refuse(flag, name, 404, now)
             return None
         try:
-            return decode_json(answer)
+            return self._decode(answer)
         except ResponseValidationError as exc:
             logger.warning("%s prices unreadable: %s", name, exc)
             return None
