@@ -115,3 +115,11 @@ MAX_FILTER_YEAR = 2200
 LOCAL_RANGE_FROM = "1900-01-01T00:00:00"
 LOCAL_RANGE_TO = "2200-12-31T23:59:59"
 __all__ += ["LOCAL_RANGE_FROM", "LOCAL_RANGE_TO", "MAX_FILTER_YEAR", "MIN_FILTER_YEAR"]
+
+# -- store: watch state, leases, price history (version 0.2) ----------------------------------
+#: Price history points kept per event (the oldest beyond are dropped).
+PRICE_HISTORY_MAX_POINTS = 1000
+#: Price history points recorded while the shared store was unreachable, held in the process to
+#: be appended to it when it is back; beyond this the oldest are dropped.
+FALLBACK_PENDING_HISTORY_POINTS = 10_000
+__all__ += ["FALLBACK_PENDING_HISTORY_POINTS", "PRICE_HISTORY_MAX_POINTS"]
