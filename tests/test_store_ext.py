@@ -659,7 +659,9 @@ async def test_watch_changes_of_an_outage_reach_the_primary_when_it_is_back(
     store, primary, clock = switchable
     await store.watch_save("tour", {"A": "a1", "B": "b1"})
     await store.watch_save("gone-watch", {"X": "x"})
+    await store.watch_save("forgotten", {"Z": "z"})
     primary.down = True
+    await store.watch_forget("forgotten")
     await store.watch_save("tour", {"A": "a2", "B": None})
     await store.watch_save("tour", {"A": "a3", "C": "c1"})
     await store.watch_forget("gone-watch")
@@ -673,6 +675,12 @@ async def test_watch_changes_of_an_outage_reach_the_primary_when_it_is_back(
     assert not store.degraded
     assert await primary.watch_load("tour") == {"A": "a3", "C": "c1"}
     assert await primary.watch_load("gone-watch") == {"Y": "y"}
+    assert await primary.watch_load("forgotten") == {}
+    # Healthy again: a forget reaches the primary and the mirror at once.
+    await store.watch_forget("tour")
+    assert await primary.watch_load("tour") == {}
+    primary.down = True
+    assert await store.watch_load("tour") == {}
 
 
 async def test_history_seen_during_an_outage_is_appended_when_the_primary_is_back(

@@ -850,9 +850,10 @@ class SQLiteStore(Store):
                 result = job(conn)
                 conn.execute("COMMIT")
             except BaseException:
-                if conn.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
+                # Some errors (a full disk, an I/O error) already rolled it back: then this
+                # ROLLBACK fails, harmlessly.
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
                 raise
             return result
 
