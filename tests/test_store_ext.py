@@ -509,6 +509,32 @@ async def test_a_failing_history_or_watch_batch_lands_nothing(
     assert raw_count(sqlite_path, "price_history") == 0
 
 
+async def test_a_statement_sent_during_a_batch_stays_out_of_its_transaction(
+    sqlite_store: SQLiteStore, sqlite_path: Path
+) -> None:
+    # Admissions sent while a batch holds the write lock wait for it on the worker thread; were
+    # they run inside the batch's transaction, its rollback would un-count them.
+    body = json.dumps(ALL_EVENTS[0]).encode()
+    broken = CacheEntry(key="broken", status=None, body=b"", stored_at=NOW, expires_at=NOW)  # type: ignore[arg-type]
+    items = [(entry(f"k{i}", body=body), [f"event:{i}"]) for i in range(500)]
+    batch = asyncio.create_task(sqlite_store.cache_set_many([*items, (broken, [])], keep=KEEP))
+    admitted = 0
+    while not batch.done() and admitted < 10_000:
+        admission = await sqlite_store.admit(now=NOW, interval=0.0, daily_limit=10**6)
+        assert admission.admitted
+        admitted += 1
+        await asyncio.sleep(0)
+
+    with pytest.raises(sqlite3.IntegrityError):
+        await batch
+
+    assert raw_count(sqlite_path) == 0
+    with sqlite3.connect(sqlite_path) as raw:
+        (used,) = raw.execute("SELECT quota_used FROM limiter").fetchone()
+    raw.close()
+    assert used == admitted
+
+
 async def test_readers_never_see_part_of_a_batch(
     sqlite_store: SQLiteStore, sqlite_path: Path
 ) -> None:

@@ -20,6 +20,7 @@ and clears, usage counters, flags, a spent quota with a known reset — then the
 back, logs a warning saying so, and empties the private cache. Requests counted by the fallback
 are not added to the shared quota: the server's ``Rate-Limit-Available`` header, applied after
 the next response, brings the shared count in line.
+
 Version 0.2 state (batched cache writes, watch state, leases, price history) follows the same
 rule, with these choices:
 
@@ -28,15 +29,18 @@ rule, with these choices:
   ``watch_save`` is also kept in the fallback, so a watch that loads its state during an outage
   still sees what it had seen, instead of reporting every event as new. Saves and forgets made
   while degraded go to that mirror and are held per watch (merged: only the latest snapshot of
-  an id), then replayed on the primary before the next successful watch, lease or history call.
+  an id), then replayed on the primary before the next successful ``watch_*``,
+  ``lease_acquire`` or ``history_*`` call.
 - Leases are taken from the fallback while degraded, so they only keep this process's tasks
   apart: a degraded process may poll a watch that another process, which still reaches the
   store, polls too (a shared lease cannot be taken from an unreachable store). Nothing about
-  leases is replayed: once the primary answers, the next ``lease_acquire`` decides again, and
-  the replayed snapshots may make a watch report a change a second time, never miss one.
+  leases is replayed: once the primary answers, the next ``lease_acquire`` decides again. The
+  replayed snapshots (this process's view) replace what such another process saved meanwhile:
+  a change it reported may be reported again, and if an event went back to what this process
+  last saw, that return goes unreported.
 - Price history points seen while degraded go to the fallback (``history_get`` then shows only
-  those) and are held (the newest ``FALLBACK_PENDING_HISTORY_POINTS``) to be appended to the
-  primary, in order and with its append-on-difference rule, with the next successful call.
+  those) and are held (the newest ``FALLBACK_PENDING_HISTORY_POINTS``), then appended to the
+  primary in order, with its append-on-difference rule, at the same moment as watch state.
 """
 
 from __future__ import annotations
