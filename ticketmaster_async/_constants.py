@@ -140,3 +140,11 @@ __all__ += [
     "RATE_LIMIT_MAX_COUNT",
     "RATE_LIMIT_RESET_MAX_AHEAD_SECONDS",
 ]
+
+# -- store: watch state, leases, price history (version 0.2) ----------------------------------
+#: Price history points kept per event (the oldest beyond are dropped).
+PRICE_HISTORY_MAX_POINTS = 1000
+#: Price history points recorded while the shared store was unreachable, held in the process to
+#: be appended to it when it is back; beyond this the oldest are dropped.
+FALLBACK_PENDING_HISTORY_POINTS = 10_000
+__all__ += ["FALLBACK_PENDING_HISTORY_POINTS", "PRICE_HISTORY_MAX_POINTS"]

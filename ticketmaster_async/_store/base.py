@@ -170,3 +170,70 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def flag_get(self, name: str, *, now: float) -> float | None:
         """``until`` of a flag still in force, else None."""
+
+    # -- batched cache writes (version 0.2) --------------------------------------------------
+
+    @abc.abstractmethod
+    async def cache_set_many(
+        self, items: Sequence[tuple[CacheEntry, Sequence[str]]], *, keep: float
+    ) -> None:
+        """Store many ``(entry, tags)`` at once, each exactly as :meth:`cache_set` would, as ONE
+        batch: other readers see all of it or none of it (one transaction on SQLite, one script
+        on Redis). An entry listed twice keeps its last version. The size bound holds after the
+        batch (the oldest entries are evicted). An empty batch does nothing."""
+
+    # -- watch state (version 0.2) -----------------------------------------------------------
+
+    @abc.abstractmethod
+    async def watch_load(self, name: str) -> dict[str, str]:
+        """Every ``event id -> snapshot`` saved for the watch ``name`` (empty if none).
+        Snapshots are opaque strings; they never expire and :meth:`cache_clear` keeps them."""
+
+    @abc.abstractmethod
+    async def watch_save(self, name: str, changes: Mapping[str, str | None]) -> None:
+        """Upsert each ``event id -> snapshot`` of ``changes`` and delete the ids mapped to
+        None, as one batch (all or nothing)."""
+
+    @abc.abstractmethod
+    async def watch_forget(self, name: str) -> None:
+        """Drop every snapshot of the watch ``name`` (not its lease)."""
+
+    # -- leases (version 0.2) ------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def lease_acquire(self, name: str, owner: str, *, now: float, ttl: float) -> bool:
+        """Atomically take or renew the lease ``name`` for ``owner`` until ``now + ttl``: True
+        when nobody holds it, its holder's time ran out (``expires_at <= now``) or ``owner``
+        already holds it; otherwise False and nothing changes.
+
+        Raises:
+            ConfigurationError: ``ttl`` is not a positive number of seconds.
+        """
+
+    @abc.abstractmethod
+    async def lease_release(self, name: str, owner: str) -> None:
+        """Drop the lease ``name`` if ``owner`` holds it (else nothing happens)."""
+
+    # -- price history (version 0.2) -----------------------------------------------------------
+
+    @abc.abstractmethod
+    async def history_append(
+        self, points: Sequence[tuple[str, float, str]], *, max_points: int
+    ) -> int:
+        """Append each ``(event id, at, payload)`` whose payload differs (as a string) from the
+        last one stored for that event, in order (several points of one event are each compared
+        with the one before), then keep the newest ``max_points`` of each event. One batch;
+        returns how many points were appended. Never expires; :meth:`cache_clear` keeps it.
+
+        Raises:
+            ConfigurationError: ``max_points`` is below 1.
+        """
+
+    @abc.abstractmethod
+    async def history_get(self, event_id: str) -> list[tuple[float, str]]:
+        """The ``(at, payload)`` points of ``event_id``, oldest (first appended) first."""
+
+    @abc.abstractmethod
+    async def history_purge(self, *, before: float) -> int:
+        """Drop the whole history of every event whose last point is older than ``before``
+        (``at < before``); returns how many events were dropped."""

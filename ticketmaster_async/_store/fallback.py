@@ -20,6 +20,27 @@ and clears, usage counters, flags, a spent quota with a known reset — then the
 back, logs a warning saying so, and empties the private cache. Requests counted by the fallback
 are not added to the shared quota: the server's ``Rate-Limit-Available`` header, applied after
 the next response, brings the shared count in line.
+
+Version 0.2 state (batched cache writes, watch state, leases, price history) follows the same
+rule, with these choices:
+
+- ``cache_set_many`` goes to the private cache while degraded, like ``cache_set``.
+- Watch state is mirrored: what the primary returns from ``watch_load`` and accepts in
+  ``watch_save`` is also kept in the fallback, so a watch that loads its state during an outage
+  still sees what it had seen, instead of reporting every event as new. Saves and forgets made
+  while degraded go to that mirror and are held per watch (merged: only the latest snapshot of
+  an id), then replayed on the primary before the next successful ``watch_*``,
+  ``lease_acquire`` or ``history_*`` call.
+- Leases are taken from the fallback while degraded, so they only keep this process's tasks
+  apart: a degraded process may poll a watch that another process, which still reaches the
+  store, polls too (a shared lease cannot be taken from an unreachable store). Nothing about
+  leases is replayed: once the primary answers, the next ``lease_acquire`` decides again. The
+  replayed snapshots (this process's view) replace what such another process saved meanwhile:
+  a change it reported may be reported again, and if an event went back to what this process
+  last saw, that return goes unreported.
+- Price history points seen while degraded go to the fallback (``history_get`` then shows only
+  those) and are held (the newest ``FALLBACK_PENDING_HISTORY_POINTS``), then appended to the
+  primary in order, with its append-on-difference rule, at the same moment as watch state.
 """
 
 from __future__ import annotations
@@ -30,9 +51,11 @@ import sqlite3
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TypeVar
 
-from .._constants import LOGGER_NAME
+from .._constants import FALLBACK_PENDING_HISTORY_POINTS, LOGGER_NAME, PRICE_HISTORY_MAX_POINTS
 from .base import Admission, CacheEntry, QuotaState, Store
 from .memory import add_usage
 
@@ -457,3 +480,154 @@ class FallbackStore(Store):
             lambda: self._primary.flag_get(name, now=now),
             lambda: self._fallback.flag_get(name, now=now),
         )
+
+    # -- batched cache writes (version 0.2) --------------------------------------------------
+
+    async def cache_set_many(
+        self, items: Sequence[tuple[CacheEntry, Sequence[str]]], *, keep: float
+    ) -> None:
+        """Store the batch (in the private cache while the primary is unreachable)."""
+        await self._call(
+            lambda: self._primary.cache_set_many(items, keep=keep),
+            lambda: self._fallback.cache_set_many(items, keep=keep),
+        )
+
+    # -- watch state, leases, price history (version 0.2) -----------------------------------
+
+    @cached_property
+    def _pending(self) -> _PendingDurable:
+        return _PendingDurable()
+
+    async def _replay_durable(self) -> None:
+        """Write what was saved while degraded to the primary; each item once it succeeded."""
+        pending = self._pending
+        for name in list(pending.watches):
+            forgotten, changes = pending.watches[name]
+            if forgotten:
+                await self._primary.watch_forget(name)
+                pending.watches[name] = (False, changes)
+            if changes:
+                await self._primary.watch_save(name, changes)
+            del pending.watches[name]
+        if pending.history:
+            await self._primary.history_append(
+                list(pending.history), max_points=pending.history_max_points
+            )
+            pending.history.clear()
+
+    async def watch_load(self, name: str) -> dict[str, str]:
+        """The watch's snapshots; while degraded, the mirror of what this process last loaded
+        or saved."""
+
+        async def on_primary() -> dict[str, str]:
+            await self._replay_durable()
+            state = await self._primary.watch_load(name)
+            await self._fallback.watch_forget(name)
+            await self._fallback.watch_save(name, state)
+            return state
+
+        return await self._call(on_primary, lambda: self._fallback.watch_load(name))
+
+    async def watch_save(self, name: str, changes: Mapping[str, str | None]) -> None:
+        """Save snapshots (to the mirror, and replayed on the primary later, while degraded)."""
+
+        async def on_primary() -> None:
+            await self._replay_durable()
+            await self._primary.watch_save(name, changes)
+            await self._fallback.watch_save(name, changes)
+
+        async def on_fallback() -> None:
+            forgotten, held = self._pending.watches.get(name, (False, {}))
+            self._pending.watches[name] = (forgotten, {**held, **changes})
+            await self._fallback.watch_save(name, changes)
+
+        await self._call(on_primary, on_fallback)
+
+    async def watch_forget(self, name: str) -> None:
+        """Drop the watch's snapshots (replayed on the primary when it is back)."""
+
+        async def on_primary() -> None:
+            await self._replay_durable()
+            await self._primary.watch_forget(name)
+            await self._fallback.watch_forget(name)
+
+        async def on_fallback() -> None:
+            self._pending.watches[name] = (True, {})
+            await self._fallback.watch_forget(name)
+
+        await self._call(on_primary, on_fallback)
+
+    async def lease_acquire(self, name: str, owner: str, *, now: float, ttl: float) -> bool:
+        """Take or renew the lease: shared, or in-process only while degraded (see the module
+        docstring).
+
+        Raises:
+            ConfigurationError: ``ttl`` is not a positive number of seconds.
+        """
+
+        async def on_primary() -> bool:
+            await self._replay_durable()
+            return await self._primary.lease_acquire(name, owner, now=now, ttl=ttl)
+
+        return await self._call(
+            on_primary, lambda: self._fallback.lease_acquire(name, owner, now=now, ttl=ttl)
+        )
+
+    async def lease_release(self, name: str, owner: str) -> None:
+        """Drop the lease if ``owner`` holds it, in the store in use."""
+        await self._call(
+            lambda: self._primary.lease_release(name, owner),
+            lambda: self._fallback.lease_release(name, owner),
+        )
+
+    async def history_append(
+        self, points: Sequence[tuple[str, float, str]], *, max_points: int
+    ) -> int:
+        """Append-on-difference (held in the process and appended to the primary later while
+        degraded); returns how many points the store in use appended.
+
+        Raises:
+            ConfigurationError: ``max_points`` is below 1.
+        """
+
+        async def on_primary() -> int:
+            await self._replay_durable()
+            return await self._primary.history_append(points, max_points=max_points)
+
+        async def on_fallback() -> int:
+            appended = await self._fallback.history_append(points, max_points=max_points)
+            self._pending.history.extend(points)
+            self._pending.history_max_points = max_points
+            return appended
+
+        return await self._call(on_primary, on_fallback)
+
+    async def history_get(self, event_id: str) -> list[tuple[float, str]]:
+        """The event's points (only those seen during the outage, while degraded)."""
+
+        async def on_primary() -> list[tuple[float, str]]:
+            await self._replay_durable()
+            return await self._primary.history_get(event_id)
+
+        return await self._call(on_primary, lambda: self._fallback.history_get(event_id))
+
+    async def history_purge(self, *, before: float) -> int:
+        """Drop old histories in the store in use."""
+
+        async def on_primary() -> int:
+            await self._replay_durable()
+            return await self._primary.history_purge(before=before)
+
+        return await self._call(on_primary, lambda: self._fallback.history_purge(before=before))
+
+
+@dataclass
+class _PendingDurable:
+    """What a degraded :class:`FallbackStore` holds for the primary (see the module docstring)."""
+
+    #: watch name -> (forgotten first?, merged snapshot changes)
+    watches: dict[str, tuple[bool, dict[str, str | None]]] = field(default_factory=dict)
+    history: deque[tuple[str, float, str]] = field(
+        default_factory=lambda: deque(maxlen=FALLBACK_PENDING_HISTORY_POINTS)
+    )
+    history_max_points: int = PRICE_HISTORY_MAX_POINTS

@@ -12,11 +12,14 @@ its SQL statements mirror them.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 
 from .._constants import DAILY_WINDOW_SECONDS, USAGE_KEEP_DAYS
+from .._exceptions import ConfigurationError
 from .base import Admission, CacheEntry, QuotaState, Store
 
 __all__ = [
@@ -24,6 +27,10 @@ __all__ = [
     "MemoryStore",
     "add_usage",
     "admit_row",
+    "append_history",
+    "apply_watch_changes",
+    "check_lease_ttl",
+    "check_max_points",
     "mark_spent_row",
     "quota_state_row",
     "refusal",
@@ -350,3 +357,173 @@ class MemoryStore(Store):
         self._check_open()
         until = self._flags.get(name)
         return until if until is not None and until > now else None
+
+    # -- batched cache writes (version 0.2) --------------------------------------------------
+
+    async def cache_set_many(
+        self, items: Sequence[tuple[CacheEntry, Sequence[str]]], *, keep: float
+    ) -> None:
+        """Store every ``(entry, tags)`` as :meth:`cache_set` would, then evict the oldest
+        beyond the bound once (nothing awaits in between: the batch is atomic for the loop)."""
+        self._check_open()
+        if not items:
+            return
+        for entry, tags in items:
+            self._put(entry, tags=tags, keep=keep)
+        self._evict()
+
+    def _put(self, entry: CacheEntry, *, tags: Sequence[str], keep: float) -> None:
+        """:meth:`cache_set` without the eviction."""
+        self._remove(entry.key)
+        self._seq += 1
+        unique_tags = tuple(dict.fromkeys(tags))
+        frozen = CacheEntry(
+            key=entry.key,
+            status=entry.status,
+            body=entry.body,
+            stored_at=entry.stored_at,
+            expires_at=entry.expires_at,
+            headers=dict(entry.headers),
+        )
+        self._cache[entry.key] = _Cached(frozen, entry.expires_at + keep, unique_tags, self._seq)
+        for tag in unique_tags:
+            self._tags.setdefault(tag, set()).add(entry.key)
+        heapq.heappush(self._ages, _AgeMark(entry.stored_at, entry.key, self._seq))
+
+    # -- watch state, leases, price history (version 0.2) -----------------------------------
+
+    @cached_property
+    def _durable(self) -> _DurableState:
+        return _DurableState()
+
+    async def watch_load(self, name: str) -> dict[str, str]:
+        """Every ``event id -> snapshot`` of the watch ``name``."""
+        self._check_open()
+        return dict(self._durable.watches.get(name, {}))
+
+    async def watch_save(self, name: str, changes: Mapping[str, str | None]) -> None:
+        """Upsert the snapshots of ``changes``, delete the ids mapped to None."""
+        self._check_open()
+        apply_watch_changes(self._durable.watches, name, changes)
+
+    async def watch_forget(self, name: str) -> None:
+        """Drop every snapshot of the watch ``name``."""
+        self._check_open()
+        self._durable.watches.pop(name, None)
+
+    async def lease_acquire(self, name: str, owner: str, *, now: float, ttl: float) -> bool:
+        """Take or renew the lease unless another owner holds it past ``now``.
+
+        Raises:
+            ConfigurationError: ``ttl`` is not a positive number of seconds.
+        """
+        check_lease_ttl(ttl)
+        self._check_open()
+        leases = self._durable.leases
+        held = leases.get(name)
+        if held is not None and held[0] != owner and held[1] > now:
+            return False
+        leases[name] = (owner, now + ttl)
+        return True
+
+    async def lease_release(self, name: str, owner: str) -> None:
+        """Drop the lease if ``owner`` holds it."""
+        self._check_open()
+        leases = self._durable.leases
+        held = leases.get(name)
+        if held is not None and held[0] == owner:
+            del leases[name]
+
+    async def history_append(
+        self, points: Sequence[tuple[str, float, str]], *, max_points: int
+    ) -> int:
+        """Append the points whose payload differs from their event's last one; keep the newest
+        ``max_points`` of each event. Returns how many were appended.
+
+        Raises:
+            ConfigurationError: ``max_points`` is below 1.
+        """
+        check_max_points(max_points)
+        self._check_open()
+        return append_history(self._durable.history, points, max_points=max_points)
+
+    async def history_get(self, event_id: str) -> list[tuple[float, str]]:
+        """The points of ``event_id``, oldest first."""
+        self._check_open()
+        return list(self._durable.history.get(event_id, ()))
+
+    async def history_purge(self, *, before: float) -> int:
+        """Drop the history of every event whose last point is older than ``before``."""
+        self._check_open()
+        history = self._durable.history
+        old = [event_id for event_id, points in history.items() if points[-1][0] < before]
+        for event_id in old:
+            del history[event_id]
+        return len(old)
+
+
+@dataclass
+class _DurableState:
+    """What :class:`MemoryStore` keeps that the cache's bound and ``cache_clear`` never touch."""
+
+    #: watch name -> event id -> snapshot
+    watches: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: lease name -> (owner, expires_at)
+    leases: dict[str, tuple[str, float]] = field(default_factory=dict)
+    #: event id -> [(at, payload)], oldest first
+    history: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
+
+
+def check_lease_ttl(ttl: float) -> None:
+    """Refuse a lease duration that is not a positive, finite number of seconds.
+
+    Raises:
+        ConfigurationError: it is not.
+    """
+    if not (math.isfinite(ttl) and ttl > 0):
+        raise ConfigurationError(f"a lease must last a positive number of seconds, not {ttl!r}")
+
+
+def check_max_points(max_points: int) -> None:
+    """Refuse a price history bound below one point.
+
+    Raises:
+        ConfigurationError: it is below 1.
+    """
+    if max_points < 1:
+        raise ConfigurationError(
+            f"price history must keep at least 1 point an event, not {max_points!r}"
+        )
+
+
+def apply_watch_changes(
+    watches: dict[str, dict[str, str]], name: str, changes: Mapping[str, str | None]
+) -> None:
+    """:meth:`Store.watch_save` on ``watches`` in place (a watch left empty is dropped)."""
+    snapshots = watches.setdefault(name, {})
+    for event_id, snapshot in changes.items():
+        if snapshot is None:
+            snapshots.pop(event_id, None)
+        else:
+            snapshots[event_id] = snapshot
+    if not snapshots:
+        del watches[name]
+
+
+def append_history(
+    history: dict[str, list[tuple[float, str]]],
+    points: Sequence[tuple[str, float, str]],
+    *,
+    max_points: int,
+) -> int:
+    """:meth:`Store.history_append` on ``history`` in place; returns how many were appended."""
+    appended = 0
+    for event_id, at, payload in points:
+        kept = history.setdefault(event_id, [])
+        if kept and kept[-1][1] == payload:
+            continue
+        kept.append((at, payload))
+        appended += 1
+        if len(kept) > max_points:
+            del kept[:-max_points]
+    return appended

@@ -44,6 +44,22 @@ The cache bound is exact: the script that writes an entry also evicts the oldest
 
 The scripts build the keys of entries and tags from the prefix, so they need one Redis (or one
 primary), not a Redis Cluster.
+Version 0.2 keys, also under the prefix::
+
+    {p}:w:s:<watch name> hash    event id -> snapshot (JSON written by the client)
+    {p}:w:l:<lease name> hash    o = owner, e = expires_at (the clock of the limiter scripts)
+    {p}:h:p:<event id>   list    price history points, oldest first: "<at> <payload>"
+    {p}:h:last           zset    event id -> ``at`` of its last point (history_purge)
+
+Watch state and price history are durable: they have NO expiry (the exception to the rule
+above), ``cache_clear`` never scans them, and they are bounded by the callers (``watch_save``
+deletions, ``watch_forget``, ``max_points``, ``history_purge``). Under a ``maxmemory-policy`` of
+``volatile-*`` Redis never evicts them; under ``allkeys-*`` it may. A lease decides on the same
+clock as the limiter (Redis ``TIME``, or the caller's ``now`` with ``use_server_time=False``)
+and also carries a ``PEXPIRE`` of its ``ttl`` plus :data:`EXPIRY_SLACK_SECONDS`, so a dead
+holder's lease disappears by itself. :meth:`RedisStore.cache_set_many`, ``lease_acquire``,
+``lease_release``, ``history_append`` and ``history_purge`` are one script each;
+``watch_save`` is one ``MULTI`` transaction.
 """
 
 from __future__ import annotations
@@ -58,7 +74,7 @@ from typing import TYPE_CHECKING, Any, cast
 from .._constants import DAILY_WINDOW_SECONDS, USAGE_KEEP_DAYS
 from .._exceptions import ConfigurationError
 from .base import Admission, CacheEntry, QuotaState, Store
-from .memory import MemoryStore, usage_cutoff_day
+from .memory import MemoryStore, check_lease_ttl, check_max_points, usage_cutoff_day
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -731,6 +747,139 @@ class RedisStore(Store):
         until = _float(raw)
         return until if until > now else None
 
+    # -- batched cache writes (version 0.2) --------------------------------------------------
+
+    async def cache_set_many(
+        self, items: Sequence[tuple[CacheEntry, Sequence[str]]], *, keep: float
+    ) -> None:
+        """Write every ``(entry, tags)`` as :meth:`cache_set` would and evict the oldest beyond
+        the bound once: ONE script, so other clients see all of the batch or none of it. An
+        empty batch does nothing."""
+        if not items:
+            return
+        args: list[Any] = [self._entry_prefix, self._tag_prefix, self._max_entries]
+        for entry, tags in items:
+            unique_tags = list(dict.fromkeys(tags))
+            lifetime = max(entry.expires_at + keep - entry.stored_at, 0.0) + EXPIRY_SLACK_SECONDS
+            args += [
+                entry.key,
+                entry.status,
+                entry.body,
+                json.dumps(dict(entry.headers)),
+                entry.stored_at,
+                entry.expires_at,
+                entry.expires_at + keep,
+                math.ceil(lifetime * _MS),
+                json.dumps(unique_tags),
+                len(unique_tags),
+                *unique_tags,
+            ]
+        await self._run("cache_set_many", self._index_keys, args)
+
+    # -- watch state (version 0.2) -----------------------------------------------------------
+
+    def _watch_key(self, name: str) -> str:
+        return f"{self._prefix}:w:s:{name}"
+
+    async def watch_load(self, name: str) -> dict[str, str]:
+        """Every ``event id -> snapshot`` of the watch ``name`` (one ``HGETALL``)."""
+        client = await self._conn()
+        raw = await client.hgetall(self._watch_key(name))
+        return {_text(event_id): _text(snapshot) for event_id, snapshot in raw.items()}
+
+    async def watch_save(self, name: str, changes: Mapping[str, str | None]) -> None:
+        """Upsert and delete snapshots in one ``MULTI`` transaction (no expiry)."""
+        if not changes:
+            return
+        # Any: redis-py's mapping type is invariant in its key (a union of encodable types).
+        upserts: dict[Any, Any] = {k: v for k, v in changes.items() if v is not None}
+        deletes = [k for k, v in changes.items() if v is None]
+        client = await self._conn()
+        key = self._watch_key(name)
+        async with client.pipeline(transaction=True) as pipe:
+            if deletes:
+                pipe.hdel(key, *deletes)
+            if upserts:
+                pipe.hset(key, mapping=upserts)
+            await pipe.execute()
+
+    async def watch_forget(self, name: str) -> None:
+        """Drop every snapshot of the watch ``name`` (one ``DEL``)."""
+        client = await self._conn()
+        await client.delete(self._watch_key(name))
+
+    # -- leases (version 0.2) ------------------------------------------------------------------
+
+    def _lease_key(self, name: str) -> str:
+        return f"{self._prefix}:w:l:{name}"
+
+    async def lease_acquire(self, name: str, owner: str, *, now: float, ttl: float) -> bool:
+        """Take or renew the lease in one script, on Redis ``TIME`` (or ``now`` with
+        ``use_server_time=False``), as the limiter does.
+
+        Raises:
+            ConfigurationError: ``ttl`` is not a positive number of seconds.
+        """
+        check_lease_ttl(ttl)
+        taken = await self._run(
+            "lease_acquire",
+            [self._lease_key(name)],
+            [self._now(now), owner, ttl, EXPIRY_SLACK_SECONDS],
+        )
+        return bool(int(taken))
+
+    async def lease_release(self, name: str, owner: str) -> None:
+        """Drop the lease if ``owner`` holds it (one script: compare and delete)."""
+        await self._run("lease_release", [self._lease_key(name)], [owner])
+
+    # -- price history (version 0.2) -----------------------------------------------------------
+
+    @property
+    def _history_keys(self) -> tuple[str, str]:
+        """The points key prefix and the last-point index."""
+        return f"{self._prefix}:h:p:", f"{self._prefix}:h:last"
+
+    async def history_append(
+        self, points: Sequence[tuple[str, float, str]], *, max_points: int
+    ) -> int:
+        """Append-on-difference and trim to ``max_points`` per event: one script; returns how
+        many points were appended.
+
+        Raises:
+            ConfigurationError: ``max_points`` is below 1.
+        """
+        check_max_points(max_points)
+        if not points:
+            return 0
+        prefix, index = self._history_keys
+        args: list[Any] = [prefix, max_points]
+        for event_id, at, payload in points:
+            args += [event_id, at, payload]
+        appended = await self._run("history_append", [index], args)
+        return int(appended)
+
+    async def history_get(self, event_id: str) -> list[tuple[float, str]]:
+        """The points of ``event_id``, oldest first (one ``LRANGE``)."""
+        client = await self._conn()
+        prefix, _ = self._history_keys
+        raw = await client.lrange(prefix + event_id, 0, -1)
+        points = []
+        for item in raw:
+            at, _, payload = _text(item).partition(" ")
+            points.append((float(at), payload))
+        return points
+
+    async def history_purge(self, *, before: float) -> int:
+        """Drop the history of every event whose last point is older than ``before`` (caller
+        clock), in scripts of a bounded size; returns how many events."""
+        prefix, index = self._history_keys
+        count = 0
+        while True:
+            dropped = int(await self._run("history_purge", [index], [prefix, before, _BATCH]))
+            count += dropped
+            if dropped < _BATCH:
+                return count
+
 
 _SCRIPTS: dict[str, str] = {
     "admit": _ADMIT,
@@ -766,3 +915,109 @@ def make_redis_store(settings: Settings) -> Store:
     )
     fallback = MemoryStore(max_entries=min(settings.cache_max_entries, FALLBACK_MAX_ENTRIES))
     return FallbackStore(primary, fallback=fallback)
+
+
+# -- version 0.2: batched cache writes, leases, price history -----------------------------------
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+# KEYS: age, keep, gone indexes. ARGV[1], ARGV[2]: entry and tag key prefixes, ARGV[3]:
+# max_entries; then per entry: key, status, body, headers, stored_at, expires_at, keep_until,
+# ttl_ms, tags (JSON), number of tags, each tag. Each entry as in _CACHE_SET, one eviction.
+_CACHE_SET_MANY = (
+    _LUA_CACHE
+    + """
+local max_entries = tonumber(ARGV[3])
+prune()
+local now_ms = server_ms()
+local longest = 0
+local i = 4
+while i <= #ARGV do
+  local key, ttl, ntags = ARGV[i], tonumber(ARGV[i + 7]), tonumber(ARGV[i + 9])
+  remove(key)
+  local entry = E .. key
+  redis.call('HSET', entry, 'status', ARGV[i + 1], 'body', ARGV[i + 2], 'headers', ARGV[i + 3],
+             'stored_at', ARGV[i + 4], 'expires_at', ARGV[i + 5], 'tags', ARGV[i + 8])
+  redis.call('PEXPIRE', entry, int(ttl))
+  redis.call('ZADD', AGE, ARGV[i + 4], key)
+  redis.call('ZADD', KEEP, ARGV[i + 6], key)
+  redis.call('ZADD', GONE, int(now_ms + ttl), key)
+  for j = i + 10, i + 9 + ntags do
+    redis.call('SADD', T .. ARGV[j], key)
+    extend(T .. ARGV[j], ttl)
+  end
+  longest = math.max(longest, ttl)
+  i = i + 10 + ntags
+end
+local over = redis.call('ZCARD', AGE) - max_entries
+if over > 0 then
+  for _, old in ipairs(redis.call('ZRANGE', AGE, 0, over - 1)) do remove(old) end
+end
+extend(AGE, longest)
+extend(KEEP, longest)
+extend(GONE, longest)
+return 1
+"""
+)
+
+# KEYS[1]: the lease. ARGV: now ('' = Redis TIME), owner, ttl (s), slack (s). Returns 1 if taken.
+_LEASE_ACQUIRE = (
+    _LUA_COMMON
+    + """
+local now = clock(ARGV[1])
+local owner, ttl = ARGV[2], tonumber(ARGV[3])
+local row = redis.call('HMGET', KEYS[1], 'o', 'e')
+if row[1] and row[1] ~= owner and tonumber(row[2]) > now then return 0 end
+redis.call('HSET', KEYS[1], 'o', owner, 'e', num(now + ttl))
+redis.call('PEXPIRE', KEYS[1], int(math.ceil((ttl + tonumber(ARGV[4])) * 1000)))
+return 1
+"""
+)
+
+# KEYS[1]: the lease. ARGV[1]: owner.
+_LEASE_RELEASE = """
+if redis.call('HGET', KEYS[1], 'o') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# KEYS[1]: the last-point index. ARGV[1]: points key prefix, ARGV[2]: max_points, then
+# (event id, at, payload) triples. A point is stored as "<at> <payload>" (``at`` as sent: it
+# round-trips exactly, Lua numbers would not). Returns how many were appended.
+_HISTORY_APPEND = """
+local H, LAST, max_points = ARGV[1], KEYS[1], tonumber(ARGV[2])
+local appended = 0
+for i = 3, #ARGV, 3 do
+  local key, at, payload = H .. ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local last = redis.call('LINDEX', key, -1)
+  if not last or string.sub(last, string.find(last, ' ', 1, true) + 1) ~= payload then
+    redis.call('RPUSH', key, at .. ' ' .. payload)
+    redis.call('LTRIM', key, -max_points, -1)
+    redis.call('ZADD', LAST, at, ARGV[i])
+    appended = appended + 1
+  end
+end
+return appended
+"""
+
+# KEYS[1]: the last-point index. ARGV: points key prefix, before (caller clock), batch size.
+# Returns how many events were dropped (at most the batch size).
+_HISTORY_PURGE = """
+local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2],
+                       'LIMIT', 0, tonumber(ARGV[3]))
+for _, event_id in ipairs(old) do redis.call('DEL', ARGV[1] .. event_id) end
+if #old > 0 then redis.call('ZREM', KEYS[1], unpack(old)) end
+return #old
+"""
+
+_SCRIPTS.update(
+    {
+        "cache_set_many": _CACHE_SET_MANY,
+        "lease_acquire": _LEASE_ACQUIRE,
+        "lease_release": _LEASE_RELEASE,
+        "history_append": _HISTORY_APPEND,
+        "history_purge": _HISTORY_PURGE,
+    }
+)

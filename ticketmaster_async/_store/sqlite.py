@@ -33,6 +33,14 @@ writes of a store instance (on every write for small bounds). The upsert and the
 statements, so the table holds at most ``max_entries`` plus that interval per writing process
 (1 % or 64 entries at most), the last one only between the two statements or after a process
 died between them.
+
+Batches (version 0.2: :meth:`SQLiteStore.cache_set_many`, ``watch_save``, ``history_append``,
+``history_purge``) are one ``BEGIN IMMEDIATE`` ... ``COMMIT`` run as ONE job of the worker thread
+(``executemany`` of the single-row statement inside): other connections see all of a batch or
+none of it, and no other statement of this store can slip into the open transaction (aiosqlite
+runs one job at a time), so nothing is held open across an ``await``. A batch's eviction check
+runs inside its transaction. Leases are one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE``
+whose change count says whether the lease was taken, on the loop-thread fast path.
 """
 
 from __future__ import annotations
@@ -45,7 +53,7 @@ import os
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
@@ -67,6 +75,8 @@ from .base import Admission, CacheEntry, QuotaState, Store
 from .memory import (
     LimiterRow,
     admit_row,
+    check_lease_ttl,
+    check_max_points,
     mark_spent_row,
     quota_state_row,
     refusal,
@@ -146,6 +156,30 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             INSERT OR IGNORE INTO cache_tags (tag, key)
                 SELECT value, new.key FROM json_each(new.tags);
         END""",
+    ),
+    (
+        # Watches and price history (version 0.2): durable, never touched by the cache's bound,
+        # cache_clear or cache_purge.
+        """CREATE TABLE IF NOT EXISTS watch_state (
+            watch TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            snapshot TEXT NOT NULL,
+            PRIMARY KEY (watch, event_id)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE IF NOT EXISTS leases (
+            name TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            expires_at REAL NOT NULL
+        )""",
+        # ``id`` orders the points of one event (append order): a new rowid is always above
+        # every existing one.
+        """CREATE TABLE IF NOT EXISTS price_history (
+            id INTEGER PRIMARY KEY,
+            event_id TEXT NOT NULL,
+            at REAL NOT NULL,
+            payload TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS price_history_by_event ON price_history (event_id, id)",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -798,3 +832,189 @@ class SQLiteStore(Store):
         """``until`` of a flag still in force, else None."""
         rows = await self._read("SELECT until FROM flags WHERE name = ? AND until > ?", (name, now))
         return float(rows[0][0]) if rows else None
+
+    # -- batches (version 0.2) -----------------------------------------------------------------
+
+    async def _batch(self, job: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``job`` inside one ``BEGIN IMMEDIATE`` ... ``COMMIT`` as ONE job of the worker
+        thread; any failure rolls the whole batch back.
+
+        Three separate hops (BEGIN, the statements, COMMIT) would let a statement this store
+        queued meanwhile (an admission whose loop-thread attempt met the batch's write lock)
+        run inside the transaction and vanish with its rollback.
+        """
+
+        def transaction(conn: sqlite3.Connection) -> _T:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = job(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                # Some errors (a full disk, an I/O error) already rolled it back: then this
+                # ROLLBACK fails, harmlessly.
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
+            return result
+
+        async def run(db: aiosqlite.Connection) -> _T:
+            # aiosqlite runs the functions it queues one at a time on its thread, but has no
+            # public way to queue one of ours.
+            submit = cast("Callable[..., Awaitable[_T]]", db._execute)
+            return await submit(transaction, db._conn)
+
+        return await self._call(run)
+
+    async def cache_set_many(
+        self, items: Sequence[tuple[CacheEntry, Sequence[str]]], *, keep: float
+    ) -> None:
+        """Upsert every ``(entry, tags)`` in one transaction on the worker thread (the eviction
+        check, when due, inside it too). An empty batch does nothing."""
+        if not items:
+            return
+        rows = [
+            (
+                entry.key,
+                entry.status,
+                entry.body,
+                json.dumps(dict(entry.headers)),
+                entry.stored_at,
+                entry.expires_at,
+                entry.expires_at + keep,
+                json.dumps(list(dict.fromkeys(tags))),
+            )
+            for entry, tags in items
+        ]
+        self._writes_until_check -= len(rows)
+        evict = self._writes_until_check <= 0
+        if evict:
+            self._writes_until_check = self._check_every
+        max_entries = self._max_entries
+
+        def job(conn: sqlite3.Connection) -> None:
+            conn.executemany(_CACHE_SET, rows)
+            if evict:
+                conn.execute(_CACHE_EVICT, (max_entries,))
+
+        await self._batch(job)
+
+    # -- watch state (version 0.2) -----------------------------------------------------------
+
+    async def watch_load(self, name: str) -> dict[str, str]:
+        """Every ``event id -> snapshot`` of the watch ``name`` (on the worker thread)."""
+        rows = await self._fetchall(_WATCH_LOAD, (name,))
+        return {str(event_id): str(snapshot) for event_id, snapshot in rows}
+
+    async def watch_save(self, name: str, changes: Mapping[str, str | None]) -> None:
+        """Upsert and delete snapshots in one transaction on the worker thread."""
+        if not changes:
+            return
+        upserts = [(name, k, v) for k, v in changes.items() if v is not None]
+        deletes = [(name, k) for k, v in changes.items() if v is None]
+
+        def job(conn: sqlite3.Connection) -> None:
+            conn.executemany(_WATCH_UPSERT, upserts)
+            conn.executemany(_WATCH_DELETE, deletes)
+
+        await self._batch(job)
+
+    async def watch_forget(self, name: str) -> None:
+        """Drop every snapshot of the watch ``name`` (one statement, on the worker thread)."""
+        await self._execute("DELETE FROM watch_state WHERE watch = ?", (name,))
+
+    # -- leases (version 0.2) ------------------------------------------------------------------
+
+    async def lease_acquire(self, name: str, owner: str, *, now: float, ttl: float) -> bool:
+        """Take or renew the lease in one upsert whose ``WHERE`` refuses a live lease of
+        another owner (then nothing changes); on the loop thread when the file is free.
+
+        Raises:
+            ConfigurationError: ``ttl`` is not a positive number of seconds.
+        """
+        check_lease_ttl(ttl)
+        changed = await self._write(
+            _LEASE_ACQUIRE, {"name": name, "owner": owner, "now": now, "ttl": ttl}
+        )
+        return changed == 1
+
+    async def lease_release(self, name: str, owner: str) -> None:
+        """Drop the lease if ``owner`` holds it (one statement)."""
+        await self._write("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
+
+    # -- price history (version 0.2) -----------------------------------------------------------
+
+    async def history_append(
+        self, points: Sequence[tuple[str, float, str]], *, max_points: int
+    ) -> int:
+        """Append-on-difference and trim to ``max_points`` per event, in one transaction on the
+        worker thread; returns how many points were appended.
+
+        Raises:
+            ConfigurationError: ``max_points`` is below 1.
+        """
+        check_max_points(max_points)
+        if not points:
+            return 0
+        batch = list(points)
+
+        def job(conn: sqlite3.Connection) -> int:
+            appended = 0
+            touched: dict[str, None] = {}
+            for event_id, at, payload in batch:
+                last = conn.execute(_HISTORY_LAST, (event_id,)).fetchone()
+                if last is not None and last[0] == payload:
+                    continue
+                conn.execute(_HISTORY_INSERT, (event_id, at, payload))
+                appended += 1
+                touched[event_id] = None
+            conn.executemany(
+                _HISTORY_TRIM, [(event_id, event_id, max_points) for event_id in touched]
+            )
+            return appended
+
+        return await self._batch(job)
+
+    async def history_get(self, event_id: str) -> list[tuple[float, str]]:
+        """The points of ``event_id``, oldest first (on the worker thread)."""
+        rows = await self._fetchall(_HISTORY_GET, (event_id,))
+        return [(float(at), str(payload)) for at, payload in rows]
+
+    async def history_purge(self, *, before: float) -> int:
+        """Drop the history of every event whose last point is older than ``before``, in one
+        transaction on the worker thread; returns how many events."""
+
+        def job(conn: sqlite3.Connection) -> int:
+            old = [(row[0],) for row in conn.execute(_HISTORY_STALE_EVENTS, (before,))]
+            conn.executemany("DELETE FROM price_history WHERE event_id = ?", old)
+            return len(old)
+
+        return await self._batch(job)
+
+
+# -- statements of version 0.2 -------------------------------------------------------------------
+
+_WATCH_LOAD = "SELECT event_id, snapshot FROM watch_state WHERE watch = ?"
+_WATCH_UPSERT = """
+INSERT INTO watch_state (watch, event_id, snapshot) VALUES (?, ?, ?)
+ON CONFLICT (watch, event_id) DO UPDATE SET snapshot = excluded.snapshot
+"""
+_WATCH_DELETE = "DELETE FROM watch_state WHERE watch = ? AND event_id = ?"
+# A refused lease is the DO UPDATE's WHERE failing: no row changes (rowcount 0).
+_LEASE_ACQUIRE = """
+INSERT INTO leases (name, owner, expires_at) VALUES (:name, :owner, :now + :ttl)
+ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+WHERE leases.owner = excluded.owner OR leases.expires_at <= :now
+"""
+_HISTORY_LAST = "SELECT payload FROM price_history WHERE event_id = ? ORDER BY id DESC LIMIT 1"
+_HISTORY_INSERT = "INSERT INTO price_history (event_id, at, payload) VALUES (?, ?, ?)"
+# Everything from the (max_points + 1)-th newest point down; nothing when there are fewer.
+_HISTORY_TRIM = """
+DELETE FROM price_history WHERE event_id = ? AND id <= (
+    SELECT id FROM price_history WHERE event_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?
+)
+"""
+_HISTORY_GET = "SELECT at, payload FROM price_history WHERE event_id = ? ORDER BY id"
+_HISTORY_STALE_EVENTS = """
+SELECT event_id FROM price_history
+WHERE id IN (SELECT max(id) FROM price_history GROUP BY event_id) AND at < ?
+"""
