@@ -106,3 +106,8 @@ __all__ += [
 #: unreachable.
 FALLBACK_CACHE_MAX_ENTRIES = 1000
 __all__ += ["FALLBACK_CACHE_MAX_ENTRIES"]
+
+# -- models ----------------------------------------------------------------------------------
+#: How many characters of an unexpected API value (an id, a date text) a model's WARNING shows.
+MODEL_LOG_VALUE_CHARS = 64
+__all__ += ["MODEL_LOG_VALUE_CHARS"]
