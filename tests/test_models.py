@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +18,13 @@ from ticketmaster_async import (
     PriceRange,
     Venue,
 )
-from ticketmaster_async.models._base import parse_datetime_utc, parse_float, zone
+from ticketmaster_async.models._base import (
+    parse_date,
+    parse_datetime_utc,
+    parse_float,
+    parse_time,
+    zone,
+)
 
 from .conftest import all_recorded_events, fixture_bytes, load_fixture
 
@@ -261,6 +267,8 @@ def test_strings_kept_verbatim() -> None:
         (None, None),
         (True, None),
         ([], None),
+        (10**400, None),  # float() of it raises OverflowError
+        ("1e400", None),
     ],
 )
 def test_parse_float(value: Any, expected: float | None) -> None:
@@ -280,6 +288,28 @@ def test_parse_float(value: Any, expected: float | None) -> None:
 )
 def test_parse_datetime_utc(value: Any, expected: datetime | None) -> None:
     assert parse_datetime_utc(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-07-01", date(2024, 7, 1)),
+        (datetime(2024, 7, 1, 20, tzinfo=timezone.utc), date(2024, 7, 1)),
+        (date(2024, 7, 1), date(2024, 7, 1)),
+        ("July 1st", None),
+        (20240701, None),
+    ],
+)
+def test_parse_date(value: Any, expected: date | None) -> None:
+    assert parse_date(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("20:00:00", time(20)), ("8pm", None), (None, None), (2000, None)],
+)
+def test_parse_time(value: Any, expected: time | None) -> None:
+    assert parse_time(value) == expected
 
 
 def test_zone_lookup() -> None:

@@ -169,6 +169,12 @@ def test_page_dump_round_trips_and_ignores_freshness() -> None:
 # -- freshness -------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(("number", "total_pages", "has_next"), [(0, 2, True), (1, 2, False)])
+def test_page_has_next(number: int, total_pages: int, has_next: bool) -> None:
+    page = Page[Event](number=number, size=1, total_elements=2, total_pages=total_pages, items=[])
+    assert page.has_next is has_next
+
+
 def test_models_start_without_freshness() -> None:
     event = Event.model_validate({"id": "abc"})
     assert (event.fetched_at, event.stale) == (None, False)

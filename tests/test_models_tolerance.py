@@ -160,6 +160,8 @@ VALUE_CASES: list[tuple[type[TMModel], dict[str, Any], str, Any]] = [
     (Classification, {"segment": "Music"}, "segment_tree", None),
     (Classification, {"segment": {"name": "no id"}}, "segment_tree", None),
     (Classification, {"genre": 7}, "genre", None),
+    (Classification, {"sub_genre": 7}, "sub_genre", None),  # the field's name, not its alias
+    (Classification, {"subGenre": "Pop"}, "sub_genre", None),
 ]
 
 
@@ -204,10 +206,18 @@ def test_musicbrainz_ids_are_not_malformed_links(caplog: pytest.LogCaptureFixtur
 
 def test_null_counts_as_absent_without_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     event = Event.model_validate(
-        _event(images=None, test=None, promoter=None, info=None, dates={"end": None})
+        _event(images=None, test=None, promoter=None, info=None, venues=None, dates={"end": None})
     )
     assert (event.images, event.test, event.promoter, event.info) == ([], False, None, None)
+    assert (event.venues, event.venue, event.end) == ([], None, None)
     assert _warnings(caplog) == []
+
+
+def test_a_naive_datetime_is_refused(caplog: pytest.LogCaptureFixture) -> None:
+    """Every instant of an event is aware; a naive one given by keyword is dropped."""
+    event = Event(id="abc", start=datetime(2024, 7, 1, 20), end=datetime(2024, 7, 1, 23))
+    assert (event.start, event.end) == (None, None)
+    assert any("timezone-aware" in m for m in _warnings(caplog))
 
 
 def test_numbers_where_text_is_expected_become_text() -> None:
@@ -227,14 +237,23 @@ def test_strings_are_kept_verbatim() -> None:
 
 
 @pytest.mark.parametrize(
-    "raw",
-    [{"name": "no id"}, {"id": None}, {"id": ["a"]}, {"id": {"x": 1}}],
+    ("raw", "error"),
+    [
+        ({"name": "no id"}, "Field required"),
+        ({"id": None}, "valid string"),
+        ({"id": ["a"]}, "valid string"),
+        ({"id": {"x": 1}}, "valid string"),
+    ],
     ids=["missing", "null", "list", "object"],
 )
-def test_an_object_without_a_usable_id_still_fails(raw: dict[str, Any]) -> None:
-    """The id is what makes an event an event: without it the caller (a page) skips it."""
-    with pytest.raises(ValueError, match="id"):
+def test_an_object_without_a_usable_id_still_fails(
+    caplog: pytest.LogCaptureFixture, raw: dict[str, Any], error: str
+) -> None:
+    """The id is what makes an event an event: without it the caller (a page) skips it. The
+    error is the id's own, and nothing is logged as repaired."""
+    with pytest.raises(ValueError, match=error):
         Event.model_validate(raw)
+    assert _warnings(caplog) == []
 
 
 # -- dates that cannot be represented --------------------------------------------------------
@@ -370,6 +389,7 @@ VENUE_KEYS = [
     + [(Venue, k) for k in VENUE_KEYS]
     + [(Attraction, k) for k in ("externalLinks", "classifications", "aliases", "images")]
     + [(Classification, k) for k in ("segment", "genre", "subGenre")]
+    + [(Event, f"_embedded.{k}") for k in ("venues", "attractions")]
     + [(Suggestions, k) for k in ("_embedded", "_embedded.events")],
 )
 @pytest.mark.parametrize("junk", [_deep_list(DEEP), _deep_dict(DEEP)], ids=["list", "dict"])

@@ -196,6 +196,15 @@ def test_classification_segment_tree_matches_raw_json(name: str, raw: dict[str, 
     assert classification.segment.id == segment["id"]
 
 
+@pytest.mark.parametrize(("name", "raw"), CLASSIFICATIONS, ids=ids(CLASSIFICATIONS))
+def test_classification_name_is_the_most_specific_meaningful_one(
+    name: str, raw: dict[str, Any]
+) -> None:
+    names = [raw.get(level, {}).get("name") for level in ("genre", "segment")]
+    expected = next((n for n in names if n and n != "Undefined"), None)
+    assert Classification.model_validate(raw).name == expected
+
+
 def test_classification_detail_is_a_whole_tree() -> None:
     raw = load_fixture("classification_details_2016_sdkjs.json")
     tree = Classification.model_validate(raw).segment_tree
@@ -418,3 +427,8 @@ def test_suggestions_from_a_body_built_of_recorded_objects() -> None:
 def test_suggestions_lists_are_empty_when_left_out(body: dict[str, Any]) -> None:
     hints = Suggestions.model_validate(body)
     assert (hints.attractions, hints.venues, hints.events) == ([], [], [])
+
+
+def test_classification_without_a_meaningful_name() -> None:
+    raw = {"segment": {"id": "KZFzniwnSyZfZ7v7n1", "name": "Undefined"}, "genre": {"name": ""}}
+    assert Classification.model_validate(raw).name is None

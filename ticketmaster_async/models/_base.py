@@ -152,10 +152,7 @@ class TMModel(FreshModel):
                 prepared = without_malformed(
                     prepared, exc, cls.model_fields, lambda: cls._owner(data)
                 )
-        if model.__pydantic_private__ is None:  # always, for a freshly validated model
-            object.__setattr__(model, "__pydantic_private__", {_RAW: data})
-        else:
-            model.__pydantic_private__[_RAW] = data
+        _private(model)[_RAW] = data
         return model
 
     @classmethod
@@ -306,8 +303,6 @@ def parse_date(value: Any) -> date | None:
 
 def parse_time(value: Any) -> time | None:
     """A wall time from ``HH:MM:SS``; ``None`` if absent or invalid."""
-    if isinstance(value, time):
-        return value
     if isinstance(value, str):
         try:
             return time.fromisoformat(value.strip())

@@ -73,21 +73,15 @@ def valid_entries(value: Any, validate: Callable[[Any], T], where: Callable[[], 
     return kept
 
 
-def _field_of(key: str, fields: Mapping[str, FieldInfo]) -> FieldInfo | None:
-    """The field an error location names, by name or by alias."""
-    if key in fields:
-        return fields[key]
-    return next((f for f in fields.values() if f.alias == key), None)
-
-
-def _input_keys(key: str, data: Mapping[str, Any], fields: Mapping[str, FieldInfo]) -> list[str]:
-    """The keys of ``data`` holding the field an error location names (by name or alias)."""
-    if key in data:
-        return [key]
+def _blamed(
+    key: str, data: Mapping[str, Any], fields: Mapping[str, FieldInfo]
+) -> tuple[FieldInfo | None, list[str]]:
+    """The field an error location names (by name or alias) and the keys of ``data`` holding
+    it."""
     for name, field in fields.items():
         if key in (name, field.alias):
-            return [k for k in (name, field.alias) if k is not None and k in data]
-    return []
+            return field, [k for k in (name, field.alias) if k is not None and k in data]
+    return None, []
 
 
 def without_malformed(
@@ -116,9 +110,9 @@ def without_malformed(
     entries: dict[str, dict[int, list[str]]] = {}
     for error in exc.errors(include_url=False, include_input=False, include_context=False):
         loc = error["loc"]
-        key = loc[0] if loc else None
-        field = _field_of(key, fields) if isinstance(key, str) else None
-        keys = _input_keys(key, data, fields) if isinstance(key, str) else []
+        field, keys = (
+            _blamed(loc[0], data, fields) if loc and isinstance(loc[0], str) else (None, [])
+        )
         if field is None or field.is_required() or not keys:
             raise exc
         index = loc[1] if len(loc) > 1 else None
@@ -128,14 +122,7 @@ def without_malformed(
             else:
                 whole.setdefault(k, []).append(_message(error, 1))
     out = dict(data)
-    for k, why in whole.items():
-        if out.pop(k) is not None:
-            logger.warning(
-                "ignored a malformed %s of %s: %s", k, owner(), "; ".join(why[:_ERRORS_SHOWN])
-            )
     for k, by_index in entries.items():
-        if k in whole:
-            continue
         out[k] = [item for i, item in enumerate(out[k]) if i not in by_index]
         for i, why in by_index.items():
             logger.warning(
@@ -144,5 +131,10 @@ def without_malformed(
                 k,
                 owner(),
                 "; ".join(why[:_ERRORS_SHOWN]),
+            )
+    for k, why in whole.items():
+        if out.pop(k) is not None:
+            logger.warning(
+                "ignored a malformed %s of %s: %s", k, owner(), "; ".join(why[:_ERRORS_SHOWN])
             )
     return out

@@ -224,10 +224,8 @@ class Event(TMModel):
 
     @model_validator(mode="after")
     def _derived(self) -> Event:
-        # ``venue`` is ``venues[0]``: whichever of the two the input gave fills the other.
-        if self.venue is None and self.venues:
-            self.venue = self.venues[0]
-        elif self.venue is not None and not self.venues:
+        # ``venue`` is ``venues[0]``; ``_prepare`` fills it from ``venues``, this the other way.
+        if self.venue is not None and not self.venues:
             self.venues = [self.venue]
         if "missing_fields" not in self.model_fields_set:
             self.missing_fields = [
