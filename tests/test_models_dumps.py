@@ -200,6 +200,15 @@ def test_mark_fresh_reaches_every_model_inside() -> None:
     assert "fetched_at" not in items[0].model_dump() and "stale" not in items[0].model_dump()
 
 
+def test_mark_fresh_survives_a_cycle_in_a_change_value() -> None:
+    loop: list[Any] = []
+    loop.append(loop)
+    change = FieldChange(field="presales", before=loop, after=[Event(id="abc")])
+    mark_fresh(change, fetched_at=NOW, stale=False)
+    assert change.fetched_at == NOW
+    assert change.after[0].fetched_at == NOW
+
+
 def test_freshness_and_raw_survive_copies_and_pickles() -> None:
     raw = load_fixture("docs_example_event_details.json")
     event = Event.model_validate(raw)

@@ -14,19 +14,16 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timezone, tzinfo
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    ModelWrapValidatorHandler,
-    ValidationError,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from .._constants import LOGGER_NAME
 from ._lenient import shown, without_malformed
+
+if TYPE_CHECKING:  # only named in an annotation
+    from pydantic.functional_validators import ModelWrapValidatorHandler
 
 __all__ = [
     "FreshModel",
@@ -138,7 +135,7 @@ class TMModel(FreshModel):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _keep_raw(cls, data: Any, handler: ModelWrapValidatorHandler[TMModel]) -> TMModel:
+    def _from_api(cls, data: Any, handler: ModelWrapValidatorHandler[TMModel]) -> TMModel:
         if not isinstance(data, dict):
             return handler(data)
         prepared = cls._prepare(data) if cls._PREPARES else data
@@ -184,21 +181,20 @@ class TMModel(FreshModel):
 
 
 def _nested(model: FreshModel) -> Iterator[FreshModel]:
-    """``model`` and every model held in its fields (lists, tuples and dict values included)."""
+    """``model`` and every model held in its fields (lists, tuples and dict values included),
+    each once; iterative, so neither depth nor a cycle in an ``Any`` field can hurt."""
     stack: list[Any] = [model]
     seen: set[int] = set()
     while stack:
         value = stack.pop()
+        if not isinstance(value, (FreshModel, list, tuple, dict)) or id(value) in seen:
+            continue
+        seen.add(id(value))
         if isinstance(value, FreshModel):
-            if id(value) in seen:
-                continue
-            seen.add(id(value))
             yield value
             stack.extend(value.__dict__.values())
-        elif isinstance(value, (list, tuple)):
-            stack.extend(value)
-        elif isinstance(value, dict):
-            stack.extend(value.values())
+        else:
+            stack.extend(value.values() if isinstance(value, dict) else value)
 
 
 def mark_fresh(model_or_page: FreshModel, *, fetched_at: datetime, stale: bool) -> None:
