@@ -315,7 +315,7 @@ class TestCommands:
         events = json.loads(out)
         assert code == 0
         assert 0 < len(events) <= 3
-        assert {event["venue"]["country_code"] for event in events} == {"US"}
+        assert {event["venues"][0]["country_code"] for event in events} == {"US"}
 
     def test_search_without_results(self, capsys: pytest.CaptureFixture[str]) -> None:
         code, out, _ = run_main(capsys, "--sandbox", "search", "zzzqqqxxx")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +18,13 @@ from ticketmaster_async import (
     PriceRange,
     Venue,
 )
-from ticketmaster_async.models._base import parse_datetime_utc, parse_float, zone
+from ticketmaster_async.models._base import (
+    parse_date,
+    parse_datetime_utc,
+    parse_float,
+    parse_time,
+    zone,
+)
 
 from .conftest import all_recorded_events, fixture_bytes, load_fixture
 
@@ -86,10 +92,9 @@ def test_recorded_event_values_match_raw_json(name: str, raw: dict[str, Any]) ->
 @pytest.mark.parametrize(("name", "raw"), RECORDED, ids=IDS)
 def test_unknown_fields_are_kept(name: str, raw: dict[str, Any]) -> None:
     event = Event.model_validate(raw)
-    extra = event.model_extra or {}
     for key in ("type", "images", "dates", "_links"):
         if key in raw:
-            assert extra[key] == raw[key]
+            assert event.raw[key] == raw[key]
 
 
 def test_json_and_dict_parsing_agree() -> None:
@@ -138,7 +143,7 @@ def test_venue_coordinates_are_strings_in_real_responses() -> None:
     assert venue.postal_code == raw["postalCode"]
     assert venue.address == raw["address"]["line1"]
     assert venue.timezone == raw["timezone"]
-    assert (venue.model_extra or {})["markets"] == raw["markets"]
+    assert venue.raw["markets"] == raw["markets"]
 
 
 def test_attraction_and_classification_details() -> None:
@@ -262,6 +267,8 @@ def test_strings_kept_verbatim() -> None:
         (None, None),
         (True, None),
         ([], None),
+        (10**400, None),  # float() of it raises OverflowError
+        ("1e400", None),
     ],
 )
 def test_parse_float(value: Any, expected: float | None) -> None:
@@ -281,6 +288,28 @@ def test_parse_float(value: Any, expected: float | None) -> None:
 )
 def test_parse_datetime_utc(value: Any, expected: datetime | None) -> None:
     assert parse_datetime_utc(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-07-01", date(2024, 7, 1)),
+        (datetime(2024, 7, 1, 20, tzinfo=timezone.utc), date(2024, 7, 1)),
+        (date(2024, 7, 1), date(2024, 7, 1)),
+        ("July 1st", None),
+        (20240701, None),
+    ],
+)
+def test_parse_date(value: Any, expected: date | None) -> None:
+    assert parse_date(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("20:00:00", time(20)), ("8pm", None), (None, None), (2000, None)],
+)
+def test_parse_time(value: Any, expected: time | None) -> None:
+    assert parse_time(value) == expected
 
 
 def test_zone_lookup() -> None:

@@ -148,3 +148,8 @@ PRICE_HISTORY_MAX_POINTS = 1000
 #: be appended to it when it is back; beyond this the oldest are dropped.
 FALLBACK_PENDING_HISTORY_POINTS = 10_000
 __all__ += ["FALLBACK_PENDING_HISTORY_POINTS", "PRICE_HISTORY_MAX_POINTS"]
+
+# -- models ----------------------------------------------------------------------------------
+#: How many characters of an unexpected API value (an id, a date text) a model's WARNING shows.
+MODEL_LOG_VALUE_CHARS = 64
+__all__ += ["MODEL_LOG_VALUE_CHARS"]

@@ -29,7 +29,8 @@ from typing import Any
 from ._constants import LOGGER_NAME
 from .models._base import as_str, parse_float, parse_money
 from .models.event import PriceRange
-from .models.pricing import Market, PriceSource, TicketPrice
+from .models.pricing import PriceSource, TicketPrice
+from .models.pricing import TicketMarket as Market
 
 __all__ = [
     "merge_prices",

@@ -1,81 +1,69 @@
-"""Attraction and classification models."""
+"""Attraction model: a performer, team or show."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from ._base import TMModel, as_str
+from .._constants import LOGGER_NAME
+from ._base import TMModel
+from ._lenient import shown
+from .classification import Classification, ClassificationRef
+from .media import Image
 
 __all__ = ["Attraction", "Classification", "ClassificationRef"]
 
-
-class ClassificationRef(TMModel):
-    """One level of a classification (segment, genre, sub-genre, type, sub-type)."""
-
-    id: str | None = None
-    name: str | None = None
+logger = logging.getLogger(LOGGER_NAME)
 
 
-class Classification(TMModel):
-    """An event's or attraction's classification, or a classification from
-    ``get_classification`` (whose top level is a segment, kept with its embedded genres)."""
+def _links_by_name(value: Any, owner: str) -> dict[str, list[str]]:
+    """``{"youtube": [{"url": u}, …], …}`` → ``{"youtube": [u, …], …}``.
 
-    id: str | None = None
-    primary: bool | None = None
-    family: bool | None = None
-    segment: ClassificationRef | None = None
-    genre: ClassificationRef | None = None
-    sub_genre: ClassificationRef | None = Field(default=None, alias="subGenre")
-    type: ClassificationRef | None = None
-    sub_type: ClassificationRef | None = Field(default=None, alias="subType")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_api(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        out = dict(data)
-        for key in ("segment", "genre", "subGenre", "sub_genre", "type", "subType", "sub_type"):
-            if key in out and not isinstance(out[key], (dict, ClassificationRef)):
-                out[key] = None
-        if out.get("id") is None:
-            segment = out.get("segment")
-            if isinstance(segment, dict) and isinstance(segment.get("id"), str):
-                out["id"] = segment["id"]
-        return out
-
-    @property
-    def name(self) -> str | None:
-        """The most specific meaningful name: genre, else segment."""
-        for ref in (self.genre, self.segment):
-            if ref is not None and ref.name and ref.name != "Undefined":
-                return ref.name
-        return None
+    Entries without a ``url`` (``musicbrainz`` sends ``{"id": …}``) are left to ``.raw``, and a
+    name with no url at all is left out; an entry whose url is not a string, or that is not an
+    object, is dropped with a WARNING naming ``owner``.
+    """
+    if not isinstance(value, dict):
+        logger.warning("ignored the malformed externalLinks of %s", owner)
+        return {}
+    links: dict[str, list[str]] = {}
+    for name, entries in value.items():
+        urls: list[str] = []
+        for link in entries if isinstance(entries, list) else [entries]:
+            url = link.get("url") if isinstance(link, dict) else None
+            if isinstance(url, str):
+                urls.append(url)
+            elif not isinstance(link, dict) or "url" in link:
+                logger.warning("ignored a malformed %s link of %s", shown(str(name)), owner)
+        if urls:
+            links[str(name)] = urls
+    return links
 
 
 class Attraction(TMModel):
-    """A performer, team or show. ``Attraction.model_validate(raw)`` accepts the API's JSON."""
+    """A performer, team or show. ``Attraction.model_validate(raw)`` accepts the API's JSON.
+
+    ``external_links`` maps a site name (``"youtube"``, ``"wiki"``, …) to its urls;
+    ``upcoming_events`` is the API's ``upcomingEvents._total``.
+    """
+
+    _API_PATHS = {"upcoming_events": ("upcomingEvents", "_total")}
 
     id: str
     name: str | None = None
     url: str | None = None
     locale: str | None = None
-    classifications: list[Classification] = []
+    classifications: list[Classification] = Field(default_factory=list)
+    images: list[Image] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list)
+    external_links: dict[str, list[str]] = Field(default_factory=dict)
+    upcoming_events: int | None = None
 
-    @model_validator(mode="before")
     @classmethod
-    def _from_api(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        out = dict(data)
-        for key in ("name", "url", "locale"):
-            if key in out and not isinstance(out[key], str):
-                out[key] = as_str(out[key])
-        raw = out.get("classifications")
-        if raw is not None:
-            out["classifications"] = (
-                [c for c in raw if isinstance(c, dict)] if isinstance(raw, list) else []
-            )
+    def _prepare(cls, data: dict[str, Any]) -> dict[str, Any]:
+        out = super()._prepare(data)
+        if "external_links" not in out and out.get("externalLinks") is not None:
+            out["external_links"] = _links_by_name(out["externalLinks"], cls._owner(out))
         return out

@@ -4,27 +4,37 @@ from __future__ import annotations
 
 import enum
 import logging
-from datetime import date, datetime, time, timezone
-from decimal import Decimal
+from datetime import date, datetime, tzinfo
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from .._constants import LOGGER_NAME
 from ._base import (
     TMModel,
     as_str,
     get_path,
+    local_to_utc,
     parse_date,
     parse_datetime_utc,
-    parse_money,
+    parse_time,
+    to_zone,
     zone,
 )
-from .attraction import Attraction, Classification
+from ._lenient import valid_entries
+from .attraction import Attraction
+from .classification import Classification
+from .extras import Accessibility, AgeRestrictions, Outlet, Product, Promoter
+from .media import Image, best_image
+from .sales import Presale, PriceRange, PublicSale, Sales
 from .venue import Venue
 
 __all__ = ["Event", "EventStatus", "Presale", "PriceRange", "PublicSale", "Sales"]
 
-logger = logging.getLogger("ticketmaster_async")
+logger = logging.getLogger(LOGGER_NAME)
+
+#: Flags of a ``dates.start``-like object saying its wall time is not known.
+_NO_TIME_FLAGS = ("timeTBA", "noSpecificTime", "dateTBA", "dateTBD")
 
 
 class EventStatus(str, enum.Enum):
@@ -51,227 +61,181 @@ class EventStatus(str, enum.Enum):
             return cls.UNKNOWN
 
 
-class PriceRange(TMModel):
-    """One ``priceRanges[]`` entry: ``standard`` = face value, ``... including fees`` = total."""
+def _instant(part: Any, tz: tzinfo | None, where: str) -> datetime | None:
+    """The UTC instant of a ``{localDate, localTime, dateTime, …TBA}`` object (``where`` names it
+    in a WARNING when it is not an object).
 
-    type: str
-    currency: str
-    min: Decimal | None = None
-    max: Decimal | None = None
-
-    @field_validator("min", "max", mode="before")
-    @classmethod
-    def _money(cls, value: Any) -> Decimal | None:
-        return None if value is None else parse_money(value)
-
-    @field_validator("currency")
-    @classmethod
-    def _currency(cls, value: str) -> str:
-        if len(value) != 3 or not value.isalpha():
-            raise ValueError(f"not an ISO 4217 currency code: {value!r}")
-        return value
-
-    @model_validator(mode="after")
-    def _ordered(self) -> PriceRange:
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min {self.min} > max {self.max}")
-        return self
-
-
-class PublicSale(TMModel):
-    """``sales.public``: the general on-sale window."""
-
-    start: datetime | None = Field(default=None, alias="startDateTime")
-    end: datetime | None = Field(default=None, alias="endDateTime")
-    start_tbd: bool | None = Field(default=None, alias="startTBD")
-    start_tba: bool | None = Field(default=None, alias="startTBA")
-
-    @field_validator("start", "end", mode="before")
-    @classmethod
-    def _instant(cls, value: Any) -> datetime | None:
-        return parse_datetime_utc(value)
-
-
-class Presale(PublicSale):
-    """One ``sales.presales[]`` entry."""
-
-    name: str | None = None
-    description: str | None = None
-    url: str | None = None
-
-
-class Sales(TMModel):
-    """``sales``: the public window and any presales."""
-
-    public: PublicSale | None = None
-    presales: list[Presale] = []
-
-    @field_validator("public", mode="before")
-    @classmethod
-    def _public(cls, value: Any) -> Any:
-        return value if isinstance(value, (dict, PublicSale)) else None
-
-    @field_validator("presales", mode="before")
-    @classmethod
-    def _presales(cls, value: Any) -> Any:
-        if not isinstance(value, list):
-            return []
-        return [p for p in value if isinstance(p, (dict, Presale))]
-
-
-def _valid_items(raw: Any, model: type[TMModel], what: str, event_id: Any) -> list[Any]:
-    """The entries of ``raw`` that ``model`` accepts; the others are logged and dropped."""
-    if not isinstance(raw, list):
-        return []
-    kept: list[Any] = []
-    for item in raw:
-        try:
-            kept.append(model.model_validate(item))
-        except ValidationError as exc:
-            logger.warning(
-                "dropped a malformed %s of event %r: %s",
-                what,
-                event_id,
-                "; ".join(e["msg"] for e in exc.errors(include_url=False, include_input=False)),
-            )
-    return kept
-
-
-def _parse_local_time(value: Any) -> time | None:
-    if not isinstance(value, str):
+    ``dateTime`` when present, else ``localDate`` + ``localTime`` in ``tz``, else ``None`` (also
+    when a TBA/TBD/no-specific-time flag says the wall time is not known, or the instant cannot
+    be represented).
+    """
+    if not isinstance(part, dict):
+        if part is not None:
+            logger.warning("ignored the malformed %s", where)
         return None
-    try:
-        return time.fromisoformat(value.strip())
-    except ValueError:
+    moment = parse_datetime_utc(part.get("dateTime"))
+    if moment is not None or tz is None:
+        return moment
+    if any(part.get(flag) is True for flag in _NO_TIME_FLAGS):
         return None
+    day, at = parse_date(part.get("localDate")), parse_time(part.get("localTime"))
+    return local_to_utc(day, at, tz) if day is not None and at is not None else None
 
 
 class Event(TMModel):
     """An event. ``Event.model_validate(raw)`` parses one raw Discovery event object.
 
-    ``start`` is the UTC instant (from ``dates.start.dateTime``, else ``localDate`` +
-    ``localTime`` in the event's zone, else ``None`` when the time is TBA/TBD or not specific);
-    ``local_start`` is the same instant in the event's IANA zone (``dates.timezone``, else the
-    venue's). ``missing_fields`` names which of name/venue/start/price_ranges the API left out.
+    Dates are aware: ``start`` is the UTC instant (from ``dates.start.dateTime``, else
+    ``localDate`` + ``localTime`` in the event's zone, else ``None`` when the time is TBA/TBD or
+    not specific); ``local_start`` is the same instant in the event's IANA zone
+    (``dates.timezone``, else the venue's). ``end`` (``dates.end``), ``initial_start`` (a
+    rescheduled event's ``dates.initialStartDate``) and ``doors_open`` (``doorsTimes``) follow
+    the same rules. A date that cannot be represented (outside years 1–9999 once converted) is
+    ``None``, with a WARNING.
+
+    ``venue`` is the first of ``venues``, a convenience left out of dumps. ``missing_fields``
+    names which of name/venue/start/price_ranges the API left out. ``seatmap_url`` is
+    ``seatmap.staticUrl`` and ``ticket_limit`` is ``ticketLimit.info``; ``distance`` and
+    ``units`` are present on geo searches.
     """
+
+    _API_PATHS = {
+        "price_ranges": ("priceRanges",),
+        "attractions": ("_embedded", "attractions"),
+        "venues": ("_embedded", "venues"),
+        "please_note": ("pleaseNote",),
+        "seatmap_url": ("seatmap", "staticUrl"),
+        "ticket_limit": ("ticketLimit", "info"),
+        "age_restrictions": ("ageRestrictions",),
+    }
 
     id: str
     name: str = ""
+    type: str | None = None
     url: str | None = None
     locale: str | None = None
+    test: bool = False
     status: EventStatus = EventStatus.UNKNOWN
     status_code: str | None = None
     start: datetime | None = None
     local_start: datetime | None = None
     local_date: date | None = None
+    end: datetime | None = None
+    initial_start: datetime | None = None
+    doors_open: datetime | None = None
+    span_multiple_days: bool = False
     timezone: str | None = None
-    venue: Venue | None = None
-    venues: list[Venue] = []
-    attractions: list[Attraction] = []
-    classifications: list[Classification] = []
-    price_ranges: list[PriceRange] = []
+    venue: Venue | None = Field(default=None, exclude=True)
+    venues: list[Venue] = Field(default_factory=list)
+    attractions: list[Attraction] = Field(default_factory=list)
+    classifications: list[Classification] = Field(default_factory=list)
+    price_ranges: list[PriceRange] = Field(default_factory=list)
     sales: Sales | None = None
-    missing_fields: list[str] = []
+    images: list[Image] = Field(default_factory=list)
+    info: str | None = None
+    please_note: str | None = None
+    seatmap_url: str | None = None
+    ticket_limit: str | None = None
+    age_restrictions: AgeRestrictions | None = None
+    accessibility: Accessibility | None = None
+    promoter: Promoter | None = None
+    promoters: list[Promoter] = Field(default_factory=list)
+    products: list[Product] = Field(default_factory=list)
+    outlets: list[Outlet] = Field(default_factory=list)
+    distance: float | None = None
+    units: str | None = None
+    missing_fields: list[str] = Field(default_factory=list)
 
-    @model_validator(mode="before")
+    def best_image(self, ratio: str | None = "16_9", *, min_width: int = 0) -> Image | None:
+        """The image to show: the widest non-fallback image of ``ratio`` at least ``min_width``
+        wide; else the widest non-fallback image of any ratio at least that wide; else the
+        widest image of all. ``ratio=None`` means any ratio.
+
+        Returns:
+            The chosen image; ``None`` only when the event has no images.
+        """
+        return best_image(self.images, ratio, min_width=min_width)
+
     @classmethod
-    def _from_api(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        out = dict(data)
-        event_id = out.get("id")
-        if not isinstance(event_id, str) and event_id is not None:
-            out["id"] = as_str(event_id) or event_id
-        missing: list[str] = []
-
+    def _prepare(cls, data: dict[str, Any]) -> dict[str, Any]:
+        out = super()._prepare(data)
         name = out.get("name")
-        if not isinstance(name, str) or not name:
+        if not isinstance(name, str):
             out["name"] = as_str(name) or ""
-            missing.append("name")
-        for key in ("url", "locale"):
-            if key in out and not isinstance(out[key], str):
-                out[key] = as_str(out[key])
-
-        venues: list[Venue] | None = None
-        if "_embedded" in out:
-            embedded = out.get("_embedded")
-            venues = _valid_items(get_path(embedded, "venues"), Venue, "venue", event_id)
-            out.setdefault(
-                "attractions",
-                _valid_items(get_path(embedded, "attractions"), Attraction, "attraction", event_id),
+            if name is not None and not out["name"]:
+                logger.warning("ignored the malformed name of %s", cls._owner(out))
+        if "venues" in out:
+            # Parsed here rather than by the field: the first venue's zone places local times.
+            venues = valid_entries(
+                out["venues"], Venue.model_validate, lambda: f"venues of {cls._owner(out)}"
             )
-        elif isinstance(out.get("venues"), list):
-            venues = _valid_items(out["venues"], Venue, "venue", event_id)
-        if venues is not None:
             out["venues"] = venues
             out.setdefault("venue", venues[0] if venues else None)
-        if not out.get("venue"):
-            missing.append("venue")
-
-        if "classifications" in out:
-            out["classifications"] = _valid_items(
-                out["classifications"], Classification, "classification", event_id
-            )
-        if "sales" in out and not isinstance(out["sales"], (dict, Sales)):
-            out["sales"] = None
-
-        if "priceRanges" in out:
-            out["price_ranges"] = _valid_items(
-                out["priceRanges"], PriceRange, "price range", event_id
-            )
-        elif "price_ranges" in out:
-            out["price_ranges"] = _valid_items(
-                out["price_ranges"], PriceRange, "price range", event_id
-            )
-        if not out.get("price_ranges"):
-            missing.append("price_ranges")
-
         dates = out.get("dates")
-        if isinstance(dates, dict):
-            cls._apply_dates(out, dates)
-        if out.get("start") is None:
-            missing.append("start")
-        out.setdefault("missing_fields", missing)
+        if dates is not None and not isinstance(dates, dict):
+            logger.warning("ignored the malformed dates of %s", cls._owner(out))
+            dates = None
+        venue_zone = getattr(out.get("venue"), "timezone", None)
+        zone_name = next(
+            (
+                candidate.strip()
+                for candidate in (get_path(dates, "timezone"), venue_zone)
+                if isinstance(candidate, str) and zone(candidate) is not None
+            ),
+            None,
+        )
+        tz = zone(zone_name)
+        if dates is not None:
+            cls._apply_dates(out, dates, zone_name, tz)
+        if "doorsTimes" in out:
+            where = f"doorsTimes of {cls._owner(out)}"
+            out.setdefault("doors_open", _instant(out["doorsTimes"], tz, where))
         return out
 
-    @staticmethod
-    def _apply_dates(out: dict[str, Any], dates: dict[str, Any]) -> None:
+    @classmethod
+    def _apply_dates(
+        cls, out: dict[str, Any], dates: dict[str, Any], zone_name: str | None, tz: tzinfo | None
+    ) -> None:
+        owner = cls._owner(out)
         code = get_path(dates, "status", "code")
         out.setdefault("status", EventStatus.from_code(code))
         out.setdefault("status_code", code if isinstance(code, str) else None)
-
-        venue = out.get("venue")
-        venue_zone_name = venue.timezone if isinstance(venue, Venue) else None
-        zone_name: str | None = None
-        for candidate in (dates.get("timezone"), venue_zone_name):
-            if zone(candidate) is not None:
-                zone_name = str(candidate).strip()
-                break
-        tz = zone(zone_name)
         out.setdefault("timezone", zone_name)
-
-        start_raw = dates.get("start")
-        start_raw = start_raw if isinstance(start_raw, dict) else {}
-        local_date = parse_date(start_raw.get("localDate"))
-        start = parse_datetime_utc(start_raw.get("dateTime"))
-        no_time = any(
-            start_raw.get(flag) is True
-            for flag in ("timeTBA", "noSpecificTime", "dateTBA", "dateTBD")
-        )
-        if start is None and not no_time and local_date is not None and tz is not None:
-            local_time = _parse_local_time(start_raw.get("localTime"))
-            if local_time is not None:
-                start = datetime.combine(local_date, local_time, tzinfo=tz).astimezone(timezone.utc)
-        local_start = start.astimezone(tz) if start is not None and tz is not None else None
+        start = _instant(dates.get("start"), tz, f"dates.start of {owner}")
+        local_start = to_zone(start, tz) if start is not None and tz is not None else None
+        local_date = parse_date(get_path(dates, "start", "localDate"))
         if local_date is None and local_start is not None:
             local_date = local_start.date()
         out.setdefault("start", start)
         out.setdefault("local_start", local_start)
         out.setdefault("local_date", local_date)
+        if dates.get("spanMultipleDays") is not None:
+            out.setdefault("span_multiple_days", dates["spanMultipleDays"])
+        out.setdefault("end", _instant(dates.get("end"), tz, f"dates.end of {owner}"))
+        initial = dates.get("initialStartDate")
+        out.setdefault("initial_start", _instant(initial, tz, f"initialStartDate of {owner}"))
 
-    @field_validator("start", "local_start")
+    @field_validator("start", "local_start", "end", "initial_start", "doors_open")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("must be timezone-aware")
         return value
+
+    @model_validator(mode="after")
+    def _derived(self) -> Event:
+        # ``venue`` is ``venues[0]``; ``_prepare`` fills it from ``venues``, this the other way.
+        if self.venue is not None and not self.venues:
+            self.venues = [self.venue]
+        if "missing_fields" not in self.model_fields_set:
+            self.missing_fields = [
+                field
+                for field, missing in (
+                    ("name", not self.name),
+                    ("venue", self.venue is None),
+                    ("price_ranges", not self.price_ranges),
+                    ("start", self.start is None),
+                )
+                if missing
+            ]
+        return self

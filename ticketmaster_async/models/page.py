@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel
+from ._base import FreshModel
 
 __all__ = ["Page"]
 
 T = TypeVar("T")
 
 
-class Page(BaseModel, Generic[T]):
-    """One page of results: ``number`` counts from 0."""
+class Page(FreshModel, Generic[T]):
+    """One page of results: ``number`` counts from 0.
+
+    Like every model it carries ``fetched_at`` and ``stale`` (not fields: dumps leave them out
+    and ``==`` ignores them).
+    """
 
     number: int
     size: int

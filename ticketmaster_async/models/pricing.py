@@ -7,9 +7,10 @@ from typing import Literal
 
 from ._base import TMModel
 
-__all__ = ["Market", "PriceSource", "TicketPrice"]
+__all__ = ["PriceSource", "TicketMarket", "TicketPrice"]
 
-Market = Literal["primary", "resale"]
+#: Where a ticket is sold: first hand, or resold by another fan.
+TicketMarket = Literal["primary", "resale"]
 PriceSource = Literal["price_ranges", "offers", "top_picks"]
 
 
@@ -26,9 +27,11 @@ class TicketPrice(TMModel):
     ``"Full View"``) and ``quality`` (Top Picks seat quality, 0..1).
     """
 
+    _LENIENT = False  # built by this package's own code: a bad value is a bug, not API noise
+
     section: str | None = None
     ticket_type: str
-    market: Market = "primary"
+    market: TicketMarket = "primary"
     currency: str
     price: Decimal
     min: Decimal

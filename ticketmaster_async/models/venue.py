@@ -2,52 +2,86 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import field_validator, model_validator
+from pydantic import BeforeValidator, Field, StrictInt
 
-from ._base import TMModel, as_str, parse_float
+from ._base import TMModel
+from .extras import BoxOffice, Market
+from .media import Image
 
 __all__ = ["Venue"]
+
+
+def _dma_ids(value: Any) -> Any:
+    """``[{"id": 294}, …]`` as sent → ``[294, …]``; a dump's ``[294, …]`` passes unchanged."""
+    if not isinstance(value, list):
+        return value
+    return [item.get("id") if isinstance(item, dict) else item for item in value]
 
 
 class Venue(TMModel):
     """A venue. ``Venue.model_validate(raw)`` accepts the API's JSON as sent.
 
     Coordinates are strings in real responses; they become floats (``None`` when absent or
-    not a number). ``state_code`` is ``None`` for countries without states (e.g. GB).
+    not a number). ``state_code`` and ``state_name`` are ``None`` for countries without states
+    (e.g. GB). ``markets`` are Ticketmaster markets (string ids), ``dmas`` the designated
+    market area ids. ``parking``, ``accessible_seating``, ``general_rule`` and ``child_rule``
+    are the API's free-text ``parkingDetail``, ``accessibleSeatingDetail`` and
+    ``generalInfo.generalRule`` / ``childRule``; ``upcoming_events`` is
+    ``upcomingEvents._total``. ``distance`` and ``units`` are present on geo searches.
     """
+
+    _API_PATHS = {
+        "postal_code": ("postalCode",),
+        "state_code": ("state", "stateCode"),
+        "state_name": ("state", "name"),
+        "country_code": ("country", "countryCode"),
+        "country_name": ("country", "name"),
+        "latitude": ("location", "latitude"),
+        "longitude": ("location", "longitude"),
+        "box_office": ("boxOfficeInfo",),
+        "parking": ("parkingDetail",),
+        "accessible_seating": ("accessibleSeatingDetail",),
+        "general_rule": ("generalInfo", "generalRule"),
+        "child_rule": ("generalInfo", "childRule"),
+        "upcoming_events": ("upcomingEvents", "_total"),
+    }
 
     id: str
     name: str | None = None
     city: str | None = None
     state_code: str | None = None
+    state_name: str | None = None
     country_code: str | None = None
+    country_name: str | None = None
     postal_code: str | None = None
     address: str | None = None
-    address_lines: list[str] = []
+    address_lines: list[str] = Field(default_factory=list)
     timezone: str | None = None
     latitude: float | None = None
     longitude: float | None = None
     url: str | None = None
+    images: list[Image] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list)
+    markets: list[Market] = Field(default_factory=list)
+    dmas: Annotated[list[StrictInt], BeforeValidator(_dma_ids)] = Field(default_factory=list)
+    box_office: BoxOffice | None = None
+    parking: str | None = None
+    accessible_seating: str | None = None
+    general_rule: str | None = None
+    child_rule: str | None = None
+    upcoming_events: int | None = None
+    distance: float | None = None
+    units: str | None = None
 
-    @model_validator(mode="before")
     @classmethod
-    def _from_api(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        out = dict(data)
-        if "postalCode" in out and "postal_code" not in out:
-            out["postal_code"] = as_str(out["postalCode"])
+    def _prepare(cls, data: dict[str, Any]) -> dict[str, Any]:
+        out = super()._prepare(data)
+        # ``city`` and ``address`` are objects in the API and strings in a dump.
         city = out.get("city")
         if isinstance(city, dict):
-            out["city"] = as_str(city.get("name"))
-        state = out.get("state")
-        if isinstance(state, dict) and "state_code" not in out:
-            out["state_code"] = as_str(state.get("stateCode"))
-        country = out.get("country")
-        if isinstance(country, dict) and "country_code" not in out:
-            out["country_code"] = as_str(country.get("countryCode"))
+            out["city"] = city.get("name")
         address = out.get("address")
         if isinstance(address, dict):
             lines = [
@@ -57,18 +91,4 @@ class Venue(TMModel):
             ]
             out["address_lines"] = lines
             out["address"] = lines[0] if lines else None
-        location = out.get("location")
-        if isinstance(location, dict):
-            out.setdefault("latitude", location.get("latitude"))
-            out.setdefault("longitude", location.get("longitude"))
-        for key in ("name", "timezone", "url"):
-            if key in out and not isinstance(out[key], str):
-                out[key] = as_str(out[key])
-        if "id" in out and not isinstance(out["id"], str):
-            out["id"] = as_str(out["id"]) or out["id"]
         return out
-
-    @field_validator("latitude", "longitude", mode="before")
-    @classmethod
-    def _coordinate(cls, value: Any) -> float | None:
-        return parse_float(value)
