@@ -252,7 +252,17 @@ async def test_detail_methods_send_locale_and_extra_params(method: str, path: st
 
 
 @pytest.mark.parametrize(
-    "method", ["get_event_details", "get_venue", "get_attraction", "get_classification"]
+    "method",
+    [
+        "get_event_details",
+        "get_event_images",
+        "get_venue",
+        "get_attraction",
+        "get_classification",
+        "get_segment",
+        "get_genre",
+        "get_subgenre",
+    ],
 )
 def test_detail_methods_take_exactly_the_described_options(method: str) -> None:
     signature = inspect.signature(getattr(TicketmasterClient, method))
@@ -334,7 +344,7 @@ async def test_bad_event_filters_send_nothing(filters: dict[str, Any]) -> None:
             with pytest.raises(ConfigurationError):
                 async for _ in tm.iter_events(**filters):
                     pass  # pragma: no cover
-    assert router.calls.call_count == 0
+        assert router.calls.call_count == 0
 
 
 BAD_OTHER: list[tuple[str, dict[str, Any]]] = [
@@ -366,7 +376,7 @@ async def test_bad_filters_of_other_searches_send_nothing(
             with pytest.raises(ConfigurationError):
                 async for _ in getattr(tm, method.replace("search_", "iter_"))(**filters):
                     pass  # pragma: no cover
-    assert router.calls.call_count == 0
+        assert router.calls.call_count == 0
 
 
 @pytest.mark.parametrize(
@@ -393,7 +403,7 @@ async def test_a_keyword_of_another_endpoint_is_a_type_error(method: str, keywor
         async with make_client() as tm:
             with pytest.raises(TypeError, match=keyword):
                 await call(tm)
-    assert router.calls.call_count == 0
+        assert router.calls.call_count == 0
 
 
 @pytest.mark.parametrize("extra", [{"apikey": "x"}, {"locale": "en"}, {"LOCALE": "en"}])
@@ -402,7 +412,7 @@ async def test_detail_extra_params_may_not_set_modelled_names(extra: dict[str, s
         async with make_client() as tm:
             with pytest.raises(ConfigurationError):
                 await tm.get_event_details("G5diZfkn0B-bh", extra_params=extra)
-    assert router.calls.call_count == 0
+        assert router.calls.call_count == 0
 
 
 async def test_a_200_id_list_is_accepted() -> None:

@@ -22,6 +22,7 @@ from ._resources.attractions import AttractionsResource
 from ._resources.cache import CacheResource
 from ._resources.classifications import ClassificationsResource
 from ._resources.prices import PricesResource
+from ._resources.suggest import SuggestResource
 from ._resources.venues import VenuesResource
 from ._store.base import Store
 
@@ -38,6 +39,7 @@ class TicketmasterClient(
     VenuesResource,
     AttractionsResource,
     ClassificationsResource,
+    SuggestResource,
     CacheResource,
 ):
     """Async client of the Ticketmaster Discovery API v2 and its ticket prices.

@@ -9,9 +9,28 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 
-from ._endpoints import AttractionFilters, ClassificationFilters, EventFilters, VenueFilters
+from ._endpoints import (
+    AttractionFilters,
+    ClassificationFilters,
+    EventFilters,
+    SuggestFilters,
+    VenueFilters,
+)
 from ._sync import SyncClientBase
-from .models import Attraction, Classification, Event, Page, TicketPrice, UsageStats, Venue
+from .models import (
+    Attraction,
+    Classification,
+    Event,
+    Genre,
+    Image,
+    Page,
+    Segment,
+    SubGenre,
+    Suggestions,
+    TicketPrice,
+    UsageStats,
+    Venue,
+)
 
 if sys.version_info >= (3, 11):
     from typing import Unpack
@@ -94,6 +113,70 @@ class SyncTicketmasterClient(SyncClientBase):
         return self._run(
             self._client.get_event_details(
                 event_id, locale=locale, refresh=refresh, extra_params=extra_params
+            )
+        )
+
+    def get_event_images(
+        self,
+        event_id: str,
+        *,
+        locale: str | None = None,
+        refresh: bool = False,
+        extra_params: Mapping[str, str] | None = None,
+    ) -> list[Image] | None:
+        """The images of one event (every size and ratio), or ``None`` when the API says 404.
+
+        Raises:
+            ConfigurationError: a bad id or option (nothing sent).
+        """
+        return self._run(
+            self._client.get_event_images(
+                event_id, locale=locale, refresh=refresh, extra_params=extra_params
+            )
+        )
+
+    def get_genre(
+        self,
+        genre_id: str,
+        *,
+        locale: str | None = None,
+        refresh: bool = False,
+        extra_params: Mapping[str, str] | None = None,
+    ) -> Genre | None:
+        """One genre (e.g. Rock) with its sub-genres, or ``None`` on 404."""
+        return self._run(
+            self._client.get_genre(
+                genre_id, locale=locale, refresh=refresh, extra_params=extra_params
+            )
+        )
+
+    def get_segment(
+        self,
+        segment_id: str,
+        *,
+        locale: str | None = None,
+        refresh: bool = False,
+        extra_params: Mapping[str, str] | None = None,
+    ) -> Segment | None:
+        """One segment (e.g. Music) with its genres and their sub-genres, or ``None`` on 404."""
+        return self._run(
+            self._client.get_segment(
+                segment_id, locale=locale, refresh=refresh, extra_params=extra_params
+            )
+        )
+
+    def get_subgenre(
+        self,
+        subgenre_id: str,
+        *,
+        locale: str | None = None,
+        refresh: bool = False,
+        extra_params: Mapping[str, str] | None = None,
+    ) -> SubGenre | None:
+        """One sub-genre (e.g. Alternative Rock), or ``None`` on 404."""
+        return self._run(
+            self._client.get_subgenre(
+                subgenre_id, locale=locale, refresh=refresh, extra_params=extra_params
             )
         )
 
@@ -274,6 +357,22 @@ class SyncTicketmasterClient(SyncClientBase):
         :class:`VenueFilters`). Raises as :meth:`search_events_page`.
         """
         return self._run(self._client.search_venues_page(query, **filters))
+
+    def suggest(self, query: str, **filters: Unpack[SuggestFilters]) -> Suggestions:
+        """Suggestions for what a user is typing: ``attractions``, ``venues`` and ``events``
+        (each empty when the API leaves it out).
+
+        Args:
+            query: the text typed so far (the API's ``keyword``).
+            **filters: :class:`SuggestFilters` (``near``, ``radius``, ``unit``,
+                ``country_code``, ``segment_id``, ``size`` per kind, ``locale``, ``source``,
+                ``include_tba``, ``include_tbd``, ``include_fuzzy``, ``include_spellcheck``),
+                ``refresh`` and ``extra_params``.
+
+        Raises:
+            TypeError / ConfigurationError: as :meth:`search_events_page`, before any request.
+        """
+        return self._run(self._client.suggest(query, **filters))
 
     def usage(self) -> UsageStats:
         """Today's usage across every process sharing the store, with this process's latency

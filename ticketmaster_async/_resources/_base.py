@@ -107,6 +107,27 @@ class Resource:
         except (ValidationError, RecursionError) as exc:
             raise self._shape_error(answer, f"a valid {model.__name__}") from exc
 
+    async def _get_detail(
+        self,
+        endpoint: Endpoint,
+        resource_id: Any,
+        options: Mapping[str, Any],
+        *,
+        method: str,
+        what: str,
+        tags: Callable[[str], Sequence[str]] | None = None,
+    ) -> Answer | None:
+        """The answer of a detail endpoint, or None when the API says 404."""
+        resource_id = check_id(resource_id, what=what)
+        params = endpoint.query(method, options)
+        answer = await self._get(
+            endpoint.url(resource_id),
+            params,
+            tags=tags(resource_id) if tags is not None else (),
+            refresh=bool(options.get("refresh", False)),
+        )
+        return None if answer.status == 404 else answer
+
     async def _get_one(
         self,
         model: type[M],
@@ -119,17 +140,24 @@ class Resource:
         tags: Callable[[str], Sequence[str]] | None = None,
     ) -> M | None:
         """One object from a detail endpoint, or None when the API says 404."""
-        resource_id = check_id(resource_id, what=what)
-        params = endpoint.query(method, options)
-        answer = await self._get(
-            endpoint.url(resource_id),
-            params,
-            tags=tags(resource_id) if tags is not None else (),
-            refresh=bool(options.get("refresh", False)),
+        answer = await self._get_detail(
+            endpoint, resource_id, options, method=method, what=what, tags=tags
         )
-        if answer.status == 404:
-            return None
-        return self._parse_one(model, answer)
+        return None if answer is None else self._parse_one(model, answer)
+
+    def _parse_list(
+        self, model: type[M], raw_items: list[Any], answer: Answer, *, what: str
+    ) -> list[M]:
+        """The items ``model`` accepts; a malformed one is skipped with a WARNING."""
+        items: list[M] = []
+        for raw in raw_items:
+            try:
+                items.append(model.model_validate(raw))
+            except (ValidationError, RecursionError) as exc:
+                item_id = raw.get("id") if isinstance(raw, dict) else None
+                reason = _errors(exc) if isinstance(exc, ValidationError) else "nested too deep"
+                logger.warning("skipped a malformed %s (id %r): %s", what, item_id, reason)
+        return items
 
     async def _search_page(
         self, model: type[M], endpoint: Endpoint, values: Mapping[str, Any], *, method: str
@@ -149,19 +177,12 @@ class Resource:
             raise self._shape_error(answer, "a search page")
         raw_items = data.get("_embedded", {})
         raw_items = raw_items.get(embedded) if isinstance(raw_items, dict) else None
-        items: list[M] = []
-        for raw in raw_items if isinstance(raw_items, list) else []:
-            try:
-                items.append(model.model_validate(raw))
-            except (ValidationError, RecursionError) as exc:
-                item_id = raw.get("id") if isinstance(raw, dict) else None
-                reason = _errors(exc) if isinstance(exc, ValidationError) else "nested too deep"
-                logger.warning(
-                    "skipped a malformed %s (id %r) in a search page: %s",
-                    model.__name__,
-                    item_id,
-                    reason,
-                )
+        items = self._parse_list(
+            model,
+            raw_items if isinstance(raw_items, list) else [],
+            answer,
+            what=f"{model.__name__} in a search page",
+        )
         raw_page = data.get("page")
         page: dict[str, Any] = raw_page if isinstance(raw_page, dict) else {}
         size = as_int(page.get("size"), int(params.get("size", len(items)) or 0))

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from .._endpoints import CLASSIFICATIONS, DETAIL, ClassificationFilters
-from ..models import Classification, Page
+from ..models import Classification, Genre, Page, Segment, SubGenre
 from ._base import Resource
 
 if sys.version_info >= (3, 11):
@@ -39,6 +39,53 @@ class ClassificationsResource(Resource):
             options,
             method="get_classification",
             what="classification id",
+        )
+
+    async def get_segment(
+        self,
+        segment_id: str,
+        *,
+        locale: str | None = None,
+        refresh: bool = False,
+        extra_params: Mapping[str, str] | None = None,
+    ) -> Segment | None:
+        """One segment (e.g. Music) with its genres and their sub-genres, or ``None`` on 404."""
+        options = {"locale": locale, "refresh": refresh, "extra_params": extra_params}
+        return await self._get_one(
+            Segment, DETAIL["segment"], segment_id, options, method="get_segment", what="segment id"
+        )
+
+    async def get_genre(
+        self,
+        genre_id: str,
+        *,
+        locale: str | None = None,
+        refresh: bool = False,
+        extra_params: Mapping[str, str] | None = None,
+    ) -> Genre | None:
+        """One genre (e.g. Rock) with its sub-genres, or ``None`` on 404."""
+        options = {"locale": locale, "refresh": refresh, "extra_params": extra_params}
+        return await self._get_one(
+            Genre, DETAIL["genre"], genre_id, options, method="get_genre", what="genre id"
+        )
+
+    async def get_subgenre(
+        self,
+        subgenre_id: str,
+        *,
+        locale: str | None = None,
+        refresh: bool = False,
+        extra_params: Mapping[str, str] | None = None,
+    ) -> SubGenre | None:
+        """One sub-genre (e.g. Alternative Rock), or ``None`` on 404."""
+        options = {"locale": locale, "refresh": refresh, "extra_params": extra_params}
+        return await self._get_one(
+            SubGenre,
+            DETAIL["subgenre"],
+            subgenre_id,
+            options,
+            method="get_subgenre",
+            what="sub-genre id",
         )
 
     async def search_classifications_page(

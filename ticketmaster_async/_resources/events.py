@@ -9,7 +9,7 @@ from typing import Any
 
 from .._cache import event_tag
 from .._endpoints import DETAIL, EVENTS, EventFilters
-from ..models import Event, Page
+from ..models import Event, Image, Page
 from ._base import Resource, check_limit
 from .exhaustive import check_exhaustive, exhaustive_events
 
@@ -60,6 +60,31 @@ class EventsResource(Resource):
             what="event id",
             tags=_event_tags,
         )
+
+    async def get_event_images(
+        self,
+        event_id: str,
+        *,
+        locale: str | None = None,
+        refresh: bool = False,
+        extra_params: Mapping[str, str] | None = None,
+    ) -> list[Image] | None:
+        """The images of one event (every size and ratio), or ``None`` when the API says 404.
+
+        Raises:
+            ConfigurationError: a bad id or option (nothing sent).
+        """
+        options = {"locale": locale, "refresh": refresh, "extra_params": extra_params}
+        answer = await self._get_detail(
+            DETAIL["event_images"], event_id, options, method="get_event_images", what="event id"
+        )
+        if answer is None:
+            return None
+        data = self._decode(answer)
+        raw_images = data.get("images") if isinstance(data, dict) else None
+        if not isinstance(raw_images, list):
+            raise self._shape_error(answer, "an event's images")
+        return self._parse_list(Image, raw_images, answer, what="image")
 
     async def search_events_page(
         self,
