@@ -99,11 +99,11 @@ class SpyStore(MemoryStore):
         self.admits += 1
         return await super().admit(now=now, interval=interval, daily_limit=daily_limit)
 
-    async def release_slot(self, *, slot: float, interval: float) -> None:
+    async def release_slot(self, *, slot: float, interval: float, day: str | None = None) -> None:
         self.released.append(slot)
         if self._fail_release:
             raise OSError("store unreachable")
-        await super().release_slot(slot=slot, interval=interval)
+        await super().release_slot(slot=slot, interval=interval, day=day)
 
 
 async def used(store: Store, now: float) -> int:

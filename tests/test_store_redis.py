@@ -20,7 +20,7 @@ from redis import exceptions as redis_errors
 from tests import redis_server as redis_server_module
 from tests.redis_server import RedisServer, free_port, redis_server_fixture, unique_prefix  # noqa: F401
 from ticketmaster_async import Settings, TicketmasterClient
-from ticketmaster_async._constants import DAILY_WINDOW_SECONDS, LOGGER_NAME, USAGE_KEEP_DAYS
+from ticketmaster_async._constants import DAILY_WINDOW_SECONDS, LOGGER_NAME
 from ticketmaster_async._exceptions import ConfigurationError
 from ticketmaster_async._store import fallback as fallback_module
 from ticketmaster_async._store import redis as redis_module
@@ -135,16 +135,21 @@ async def test_the_prefix_keeps_two_apps_apart(make_store: Any, raw: redis_async
         assert key.startswith(f"{first.prefix}:".encode())
 
 
-async def test_every_key_has_an_expiry(make_store: Any, raw: redis_asyncio.Redis) -> None:
+async def test_cache_keys_expire_and_limiter_quota_usage_keys_never_do(
+    make_store: Any, raw: redis_asyncio.Redis
+) -> None:
+    # Under maxmemory-policy volatile-* Redis evicts only keys with an expiry: the limiter,
+    # quota and usage keys must have none, or memory pressure restarts the daily budget.
     store = await make_store()
     now = time.time()
     await exercise(store, now=now)
     await store.cache_set(entry("GET /b", stored_at=now, ttl=10.0), keep=5.0)
+    today = time.strftime("%Y-%m-%d", time.gmtime(now))
 
     keys = await keys_of(raw, store.prefix)
-    assert len(keys) == 10  # lim, 2 entries, 1 tag, 3 indexes, usage day + days, flag
+    # lim, 2 entries, 1 tag, 3 indexes, 2 usage days (one from the admission) + days, flag
+    assert len(keys) == 11
     ttls = {key.decode().removeprefix(store.prefix + ":"): await raw.pttl(key) for key in keys}
-    assert all(ttl > 0 for ttl in ttls.values()), ttls
     slack_ms = EXPIRY_SLACK_SECONDS * 1000
 
     def about(ms: float) -> Any:
@@ -155,8 +160,24 @@ async def test_every_key_has_an_expiry(make_store: Any, raw: redis_asyncio.Redis
     assert ttls["c:t:event:1"] == about(160_000 + slack_ms)
     assert ttls["c:i:age"] == about(160_000 + slack_ms)
     assert ttls["f:commerce"] == about(3_600_000 + slack_ms)
-    assert ttls["u:d:2024-03-10"] == about((USAGE_KEEP_DAYS + 2) * 86_400_000)
-    assert ttls["lim"] == about(2 * DAILY_WINDOW_SECONDS * 1000)  # a day past the reset
+    no_expiry = ["lim", "u:days", "u:d:2024-03-10", f"u:d:{today}"]
+    assert {name: ttls[name] for name in no_expiry} == dict.fromkeys(no_expiry, -1)
+
+
+async def test_an_expiry_left_by_an_older_version_is_dropped(
+    make_store: Any, raw: redis_asyncio.Redis
+) -> None:
+    store = await make_store()
+    now = time.time()
+    await exercise(store, now=now)
+    names = ["lim", "u:days", "u:d:2024-03-10"]
+    for name in names:
+        assert await raw.pexpire(f"{store.prefix}:{name}", 3_600_000)
+
+    await store.admit(now=now, interval=INTERVAL, daily_limit=LIMIT)
+    await store.usage_add("2024-03-10", {"cache_hits": 1})
+
+    assert [await raw.pttl(f"{store.prefix}:{name}") for name in names] == [-1, -1, -1]
 
 
 async def test_entries_redis_expired_leave_the_indexes(
@@ -734,4 +755,6 @@ async def _outage_and_return(
     assert store.kind == "redis"
     assert await store.usage_get("2024-03-10") == {"requests": 2}  # replayed
     fresh = await store.admit(now=now, interval=INTERVAL, daily_limit=4)
-    assert (fresh.admitted, fresh.quota_remaining) == (True, 3)
+    # Redis came back empty (no persistence): the budget does not restart from zero, but from
+    # the 2 requests this process saw spent on it before the outage.
+    assert (fresh.admitted, fresh.quota_remaining) == (True, 1)

@@ -106,3 +106,9 @@ __all__ += [
 #: unreachable.
 FALLBACK_CACHE_MAX_ENTRIES = 1000
 __all__ += ["FALLBACK_CACHE_MAX_ENTRIES"]
+
+# -- state hardening (store, limiter, pipeline) -------------------------------------------------
+#: A quota reset further ahead than this is implausible (the API's window is a day): a reset
+#: given to the store beyond it is ignored, and one already stored is read as this far ahead.
+QUOTA_RESET_MAX_AHEAD_SECONDS = 48 * 3600.0
+__all__ += ["QUOTA_RESET_MAX_AHEAD_SECONDS"]
