@@ -164,6 +164,26 @@ async def test_cache_keys_expire_and_limiter_quota_usage_keys_never_do(
     assert {name: ttls[name] for name in no_expiry} == dict.fromkeys(no_expiry, -1)
 
 
+async def test_a_server_refusing_config_get_is_noted_at_debug(
+    redis_server: RedisServer, raw: redis_asyncio.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Managed Redis and ACL'd users often may not run CONFIG: the store goes on.
+    user = unique_prefix("noconfig")
+    await raw.execute_command("ACL", "SETUSER", user, "on", ">pw", "~*", "&*", "+@all", "-config")
+    url = redis_server.url.replace("redis://", f"redis://{user}:pw@")
+    store = RedisStore(url, prefix=unique_prefix(), max_entries=10)
+    try:
+        with caplog.at_level(logging.DEBUG, logger=LOGGER_NAME):
+            await store.open()
+            admitted = await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    finally:
+        await store.aclose()
+        await raw.execute_command("ACL", "DELUSER", user)
+    assert admitted.admitted
+    assert warnings_of(caplog) == []
+    assert any("cannot read Redis maxmemory-policy" in r.getMessage() for r in caplog.records)
+
+
 async def test_an_expiry_left_by_an_older_version_is_dropped(
     make_store: Any, raw: redis_asyncio.Redis
 ) -> None:
