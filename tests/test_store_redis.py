@@ -169,7 +169,14 @@ async def test_a_server_refusing_config_get_is_noted_at_debug(
 ) -> None:
     # Managed Redis and ACL'd users often may not run CONFIG: the store goes on.
     user = unique_prefix("noconfig")
-    await raw.execute_command("ACL", "SETUSER", user, "on", ">pw", "~*", "&*", "+@all", "-config")
+    await raw.acl_setuser(
+        user,
+        enabled=True,
+        passwords=["+pw"],
+        keys=["*"],
+        channels=["*"],
+        commands=["+@all", "-config"],
+    )
     url = redis_server.url.replace("redis://", f"redis://{user}:pw@")
     store = RedisStore(url, prefix=unique_prefix(), max_entries=10)
     try:
@@ -178,7 +185,7 @@ async def test_a_server_refusing_config_get_is_noted_at_debug(
             admitted = await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
     finally:
         await store.aclose()
-        await raw.execute_command("ACL", "DELUSER", user)
+        await raw.acl_deluser(user)
     assert admitted.admitted
     assert warnings_of(caplog) == []
     assert any("cannot read Redis maxmemory-policy" in r.getMessage() for r in caplog.records)
