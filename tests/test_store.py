@@ -31,7 +31,8 @@ from ticketmaster_async._constants import (
     SQLITE_LOOP_MAX_BODY_BYTES,
 )
 from ticketmaster_async._store import sqlite as sqlite_module
-from ticketmaster_async._store._time import utc_day
+from ticketmaster_async._store._time import UtcDays, plausible_reset, utc_day, utc_from_epoch
+from ticketmaster_async._store._worker import make_quiet_daemon, quiet_worker
 from ticketmaster_async._store.base import CacheEntry, Store
 from ticketmaster_async._store.memory import MemoryStore
 from ticketmaster_async._store.sqlite import (
@@ -1389,3 +1390,94 @@ async def test_sqlite_first_call_may_be_an_admission(tmp_path: Path) -> None:
     assert first.admitted and first.wait == 0.0
     assert second.admitted and second.wait == pytest.approx(0.2, abs=1e-9)
     assert second.quota_remaining == 3
+
+
+# -- time helpers --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "epoch", [None, math.inf, -math.inf, math.nan, FAR_FUTURE_RESET * 1000, -1e20]
+)
+def test_an_epoch_no_date_can_hold_is_none_never_an_error(epoch: float | None) -> None:
+    assert utc_from_epoch(epoch) is None
+
+
+def test_utc_days() -> None:
+    days = UtcDays()
+    midnight = 1_700_006_400.0  # 2023-11-15T00:00:00Z
+    assert [days.of(t) for t in (midnight - 1, midnight, midnight + 86_399.5, midnight - 1)] == [
+        "2023-11-14",
+        "2023-11-15",
+        "2023-11-15",
+        "2023-11-14",
+    ]
+    assert days.of(math.inf) == utc_day(math.nan) == "0000-00-00"
+    assert days.of(midnight) == "2023-11-15"
+
+
+@pytest.mark.parametrize(
+    ("reset", "expected"),
+    [
+        (None, None),
+        (NOW, None),
+        (NOW + 1.0, NOW + 1.0),
+        (NOW + QUOTA_RESET_MAX_AHEAD_SECONDS, NOW + QUOTA_RESET_MAX_AHEAD_SECONDS),
+        (NOW + QUOTA_RESET_MAX_AHEAD_SECONDS + 0.001, None),
+        (math.nan, None),
+    ],
+)
+def test_plausible_reset(reset: float | None, expected: float | None) -> None:
+    assert plausible_reset(reset, NOW) == expected
+
+
+# -- the aiosqlite worker thread -----------------------------------------------------------------
+
+
+def test_the_quiet_worker_drops_results_for_a_closed_loop() -> None:
+    import queue
+    import threading
+
+    closed = asyncio.new_event_loop()
+    orphan: asyncio.Future[int] = closed.create_future()
+    closed.close()
+    stop = object()
+    jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    ran: list[str] = []
+
+    def fails() -> None:
+        ran.append("fails")
+        raise sqlite3.OperationalError("database is locked")
+
+    def succeeds() -> int:
+        ran.append("result")
+        return 1
+
+    jobs.put((orphan, succeeds))
+    jobs.put((orphan, fails))
+    jobs.put((None, lambda: ran.append("no future")))
+    jobs.put((None, lambda: stop))
+    worker = threading.Thread(target=quiet_worker, args=(jobs, stop), daemon=True)
+    worker.start()
+    worker.join(timeout=5.0)
+
+    assert not worker.is_alive()
+    assert ran == ["result", "fails", "no future"]
+    assert not orphan.done()  # nobody could be told, and nothing was raised in the thread
+
+
+async def test_an_awaited_connection_is_left_alone(tmp_path: Path) -> None:
+    db = await aiosqlite.connect(tmp_path / "x.sqlite3")
+    try:
+        thread = db._thread
+        make_quiet_daemon(db)
+        assert db._thread is thread  # already running: not swapped
+    finally:
+        await db.close()
+
+
+async def test_the_store_worker_is_a_quiet_daemon(open_sqlite: OpenSQLite, tmp_path: Path) -> None:
+    opened = await open_sqlite(tmp_path / "state.sqlite3")
+    assert opened._db is not None
+    thread = opened._db._thread
+    assert thread.daemon
+    assert getattr(thread, "_target", None) is quiet_worker

@@ -24,6 +24,7 @@ from ticketmaster_async._constants import DAILY_WINDOW_SECONDS, LOGGER_NAME
 from ticketmaster_async._exceptions import ConfigurationError
 from ticketmaster_async._store import fallback as fallback_module
 from ticketmaster_async._store import redis as redis_module
+from ticketmaster_async._store._time import utc_day
 from ticketmaster_async._store.base import CacheEntry
 from ticketmaster_async._store.fallback import FallbackStore, is_unavailable
 from ticketmaster_async._store.memory import MemoryStore
@@ -617,6 +618,20 @@ async def test_slots_go_back_to_the_store_that_gave_them(flaky: Flaky) -> None:
     assert (await primary.admit(now=NOW - 5.0, interval=INTERVAL, daily_limit=LIMIT)).slot == (
         shared.slot
     )
+
+
+async def test_requests_admitted_during_an_outage_are_counted_and_replayed(flaky: Flaky) -> None:
+    store, primary, clock = flaky
+    day = utc_day(NOW)
+    await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    primary.down = True
+    private = [await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT) for _ in range(3)]
+    await store.release_slot(slot=private[2].slot, interval=INTERVAL, day=private[2].day)
+
+    assert await store.usage_get(day) == {"requests": 2}  # this process's, while degraded
+    primary.down = False
+    clock.now = 30.0
+    assert await store.usage_get(day) == {"requests": 3}  # 1 before + 2 replayed
 
 
 async def test_concurrent_calls_during_a_probe_use_the_fallback(flaky: Flaky) -> None:

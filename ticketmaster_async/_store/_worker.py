@@ -20,7 +20,7 @@ from typing import Any
 
 from aiosqlite import core as aiosqlite_core
 
-__all__ = ["make_quiet_daemon"]
+__all__ = ["make_quiet_daemon", "quiet_worker"]
 
 
 def _deliver(future: asyncio.Future[Any] | None, setter: Callable[..., None], value: Any) -> None:
@@ -32,7 +32,7 @@ def _deliver(future: asyncio.Future[Any] | None, setter: Callable[..., None], va
         future.get_loop().call_soon_threadsafe(setter, future, value)
 
 
-def _quiet_worker(jobs: Any, stop: object) -> None:
+def quiet_worker(jobs: Any, stop: object) -> None:
     """aiosqlite's worker loop (``_connection_worker_thread``), minus the traceback."""
     while True:
         future, function = jobs.get()
@@ -57,7 +57,7 @@ def make_quiet_daemon(connection: Any) -> None:
     has_setters = hasattr(aiosqlite_core, "set_result") and hasattr(aiosqlite_core, "set_exception")
     if jobs is not None and stop is not None and has_setters:
         connection._thread = threading.Thread(
-            target=_quiet_worker, args=(jobs, stop), name=thread.name, daemon=True
+            target=quiet_worker, args=(jobs, stop), name=thread.name, daemon=True
         )
     else:  # pragma: no cover - another aiosqlite layout: at least never block the exit
         thread.daemon = True
