@@ -331,8 +331,11 @@ class Pipeline:
         if isinstance(error, QuotaExceededError):
             reset = error.reset_at.timestamp() if error.reset_at else None
             try:
-                await self.store.quota_mark_spent(
-                    now=self._clock(), daily_limit=self.settings.daily_limit, reset_at=reset
+                # Shielded: the server's word must be kept even if every caller just left.
+                await asyncio.shield(
+                    self.store.quota_mark_spent(
+                        now=self._clock(), daily_limit=self.settings.daily_limit, reset_at=reset
+                    )
                 )
             except Exception as store_exc:  # the store must never hide the API's answer
                 logger.warning("could not record the spent quota: %s", store_exc)

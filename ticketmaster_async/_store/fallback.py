@@ -70,7 +70,7 @@ _SQLITE_UNAVAILABLE = (
 )
 _SQLITE_PRIMARY_CODE_MASK = 0xFF
 _LABELS = {"redis": "Redis", "sqlite": "SQLite"}
-REQUESTS = "requests"
+_REQUESTS = "requests"
 
 
 def _unavailable_errors() -> tuple[type[BaseException], ...]:
@@ -372,7 +372,7 @@ class FallbackStore(Store):
             if admission.admitted:
                 self._fallback_slots.append(admission.slot)
                 if admission.day is not None:  # replayed on the primary's usage when it is back
-                    add_usage(self._usage, admission.day, {REQUESTS: 1})
+                    add_usage(self._usage, admission.day, {_REQUESTS: 1})
             return admission
 
         return await self._call(on_primary, on_fallback)
@@ -386,8 +386,8 @@ class FallbackStore(Store):
             self._fallback_slots.remove(slot)
             await self._fallback.release_slot(slot=slot, interval=interval, day=day)
             pending = self._usage.get(day, {}) if day is not None else {}
-            if pending.get(REQUESTS, 0) > 0:
-                pending[REQUESTS] -= 1
+            if pending.get(_REQUESTS, 0) > 0:
+                pending[_REQUESTS] -= 1
             return
         await self._call(
             lambda: self._primary.release_slot(slot=slot, interval=interval, day=day), _nothing

@@ -20,6 +20,16 @@ with ``synchronous = NORMAL``, where a commit appends to the WAL without fsync. 
 sends the statement to the worker, which reports, retries or recovers as before. Bulk statements
 (eviction, purge, clear, count) always run on the worker.
 
+The admission statement also counts the request under its UTC day on the limiter row (a trigger
+moves a finished day's count into the usage table), so ``requests_today`` is exactly what was
+admitted even when a process is killed; and it notices a wall clock stepped back against the
+latest clock it saw (``last_now``), judged at the time the statement runs (see
+:meth:`SQLiteStore.admit`), and moves the slot schedule back with it.
+
+The file and its -wal/-shm are made private (``STORE_FILE_MODE``) at open, existing ones too (one
+WARNING when they cannot be). The aiosqlite worker thread is a daemon that never prints a
+traceback (:mod:`._worker`): a program that never closes its store still exits.
+
 The schema carries a version (``PRAGMA user_version``) and migrates forward; a file from a newer
 version is refused, never rewritten. A corrupt file is moved aside to
 ``<path>.corrupt-<timestamp>`` (with its -wal/-shm) and rebuilt, at open or when a statement
