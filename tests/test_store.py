@@ -960,6 +960,25 @@ async def test_sqlite_v2_file_keeps_its_quota_and_counts_requests_from_now_on(
     assert await opened.usage_get(utc_day(NOW)) == {"requests": 5}
 
 
+async def test_sqlite_a_stored_reset_that_is_not_a_number_never_raises(
+    open_sqlite: OpenSQLite, tmp_path: Path
+) -> None:
+    path = tmp_path / "odd.sqlite3"
+    opened = await open_sqlite(path)
+    await opened.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    with sqlite3.connect(path) as raw:
+        raw.execute("UPDATE limiter SET reset_at = 'tomorrow'")
+    raw.close()
+
+    state = await opened.quota_state(now=NOW, daily_limit=LIMIT)
+    admitted = await opened.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+
+    assert state.reset_at is None  # read as no window
+    assert admitted.admitted
+    assert admitted.reset_at == NOW + QUOTA_RESET_MAX_AHEAD_SECONDS  # written back as a number
+    assert (await opened.quota_state(now=NOW, daily_limit=LIMIT)).reset_at == admitted.reset_at
+
+
 async def test_sqlite_failed_migration_rolls_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
