@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -78,11 +79,15 @@ class RedisServer:
     Args:
         directory: its working directory (created).
         port: the port to listen on (default: a free one; keep it to restart on the same URL).
+        extra_args: more ``redis-server`` options, e.g. ``("--maxmemory", "2mb")``.
     """
 
-    def __init__(self, directory: Path, *, port: int | None = None) -> None:
+    def __init__(
+        self, directory: Path, *, port: int | None = None, extra_args: Sequence[str] = ()
+    ) -> None:
         self.directory = directory
         self.port = port if port is not None else free_port()
+        self.extra_args = tuple(extra_args)
         self._fixed_port = port is not None
         self._process: subprocess.Popen[bytes] | None = None
         self._log: Path = directory / "redis.log"
@@ -120,6 +125,7 @@ class RedisServer:
                 str(self.directory),
                 "--logfile",
                 str(self._log),
+                *self.extra_args,
             ]
             self._process = subprocess.Popen(
                 command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

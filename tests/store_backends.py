@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+import redis.asyncio as redis_asyncio
 
 from ticketmaster_async._store.base import Store
 from ticketmaster_async._store.memory import MemoryStore
@@ -27,7 +28,14 @@ from ticketmaster_async._store.sqlite import SQLiteStore
 
 from .redis_server import session_redis_server, unique_prefix
 
-__all__ = ["BACKENDS", "SQLITE_BACKENDS", "StoreFactory", "store_factory_fixture", "store_fixture"]
+__all__ = [
+    "BACKENDS",
+    "SQLITE_BACKENDS",
+    "StoreFactory",
+    "store_factory_fixture",
+    "store_fixture",
+    "write_limiter_row",
+]
 
 #: "sqlite-legacy" is the SQLite store with RETURNING pretended missing (SQLite < 3.35), so the
 #: ``BEGIN IMMEDIATE`` fallback runs the same behaviour tests.
@@ -83,3 +91,28 @@ async def store_factory_fixture(
 async def store_fixture(store_factory: StoreFactory) -> Store:
     """An opened store of each backend, closed after the test."""
     return await store_factory()
+
+
+async def write_limiter_row(store: Store, *, quota_used: int, reset_at: float) -> None:
+    """Write the limiter/quota state straight into the backend's storage, bypassing the store's
+    checks (as another process, an older version or a bad server header could have left it)."""
+    if isinstance(store, MemoryStore):
+        store._limiter.quota_used = quota_used
+        store._limiter.reset_at = reset_at
+    elif isinstance(store, SQLiteStore):
+        with sqlite3.connect(store.path) as raw:
+            raw.execute(
+                "UPDATE limiter SET quota_used = ?, reset_at = ? WHERE id = 1",
+                (quota_used, reset_at),
+            )
+        raw.close()
+    elif isinstance(store, RedisStore):
+        client = redis_asyncio.Redis.from_url(store._url)
+        try:
+            await client.hset(
+                f"{store.prefix}:lim", mapping={"u": str(quota_used), "r": repr(reset_at)}
+            )
+        finally:
+            await client.aclose()
+    else:  # pragma: no cover - a new backend must say how its row is written
+        raise TypeError(f"no raw access to {type(store).__name__}")

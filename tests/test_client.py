@@ -496,13 +496,14 @@ async def test_server_headers_lower_what_is_left() -> None:
     with respx.mock(assert_all_called=True) as router:
         router.get(EVENTS).respond(
             json={"page": {"number": 0, "totalPages": 0}},
-            headers={"Rate-Limit-Available": "2", "Rate-Limit-Reset": "1900000000000"},
+            # An hour after the fake clock's start (a reset over 48 h ahead is ignored).
+            headers={"Rate-Limit-Available": "2", "Rate-Limit-Reset": "1700003600000"},
         )
         async with make_client() as tm:
             await tm.search_events("a")
             stats = await tm.usage()
     assert stats.quota_remaining == 2
-    assert stats.quota_resets_at == datetime.fromtimestamp(1_900_000_000, tz=timezone.utc)
+    assert stats.quota_resets_at == datetime.fromtimestamp(1_700_003_600, tz=timezone.utc)
 
 
 async def test_server_quota_violation_stops_sending() -> None:

@@ -99,11 +99,11 @@ class SpyStore(MemoryStore):
         self.admits += 1
         return await super().admit(now=now, interval=interval, daily_limit=daily_limit)
 
-    async def release_slot(self, *, slot: float, interval: float) -> None:
+    async def release_slot(self, *, slot: float, interval: float, day: str | None = None) -> None:
         self.released.append(slot)
         if self._fail_release:
             raise OSError("store unreachable")
-        await super().release_slot(slot=slot, interval=interval)
+        await super().release_slot(slot=slot, interval=interval, day=day)
 
 
 async def used(store: Store, now: float) -> int:
@@ -300,6 +300,30 @@ async def test_spent_quota_returns_a_refusal_without_sleeping() -> None:
     assert time_.requested == []
     assert not limiter._lock.locked()
     assert (await limiter.acquire()).admitted is False  # the lock was released
+
+
+@pytest.mark.parametrize("step_back", [30.0, 0.5, 0.1])
+async def test_a_clock_stepped_back_adds_at_most_one_slot(step_back: float) -> None:
+    time_ = ManualSleep()
+    store = MemoryStore(max_entries=1)
+    limiter = RateLimiter(
+        store, requests_per_second=5.0, daily_limit=100, clock=time_.clock, sleep=time_.sleep
+    )
+    await limiter.acquire()  # at once
+    queued = asyncio.create_task(limiter.acquire())
+    await settle()
+    time_.wake_first()  # the second slot, 0.2 s later
+    await queued
+    # NTP steps the wall clock back; the queue in real time is one slot (0.2 s).
+    time_.now -= step_back
+
+    waiter = asyncio.create_task(limiter.acquire())
+    await settle()
+    time_.wake_first()
+    await waiter
+
+    queue = limiter.interval
+    assert time_.requested[-1] <= queue + limiter.interval + EPSILON
 
 
 async def test_default_clock_and_sleep_are_real_time() -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import itertools
 import logging
+import math
 import os
 import sqlite3
 import stat
@@ -16,13 +18,21 @@ from typing import Any
 import aiosqlite
 import pytest
 
-from tests.store_backends import StoreFactory, store_factory_fixture, store_fixture  # noqa: F401
+from tests.store_backends import (  # noqa: F401
+    StoreFactory,
+    store_factory_fixture,
+    store_fixture,
+    write_limiter_row,
+)
 from ticketmaster_async._constants import (
     DAILY_WINDOW_SECONDS,
     LOGGER_NAME,
+    QUOTA_RESET_MAX_AHEAD_SECONDS,
     SQLITE_LOOP_MAX_BODY_BYTES,
 )
 from ticketmaster_async._store import sqlite as sqlite_module
+from ticketmaster_async._store._time import UtcDays, plausible_reset, utc_day, utc_from_epoch
+from ticketmaster_async._store._worker import make_quiet_daemon, quiet_worker
 from ticketmaster_async._store.base import CacheEntry, Store
 from ticketmaster_async._store.memory import MemoryStore
 from ticketmaster_async._store.sqlite import (
@@ -441,6 +451,205 @@ async def test_release_slot_never_counts_below_zero(store: Store) -> None:
     assert (state.used, state.remaining) == (0, LIMIT)
 
 
+# -- implausible quota resets --------------------------------------------------------------------
+
+#: ``Rate-Limit-Reset: 99999999999999999`` (epoch ms): the year 3170843.
+FAR_FUTURE_RESET = 99999999999999999 / 1000
+IMPLAUSIBLE_RESETS = [
+    pytest.param(FAR_FUTURE_RESET, id="year-3170843"),
+    pytest.param(NOW + QUOTA_RESET_MAX_AHEAD_SECONDS + 1.0, id="just-over-48h"),
+    pytest.param(math.inf, id="inf"),
+    pytest.param(math.nan, id="nan"),
+]
+
+
+@pytest.mark.parametrize("reset", IMPLAUSIBLE_RESETS)
+async def test_quota_sync_ignores_an_implausible_reset(store: Store, reset: float) -> None:
+    await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+
+    await store.quota_sync(now=NOW, daily_limit=LIMIT, available=6, reset_at=reset)
+
+    state = await store.quota_state(now=NOW, daily_limit=LIMIT)
+    assert (state.remaining, state.reset_at) == (6, NOW + DAILY_WINDOW_SECONDS)
+
+
+@pytest.mark.parametrize("reset", IMPLAUSIBLE_RESETS)
+async def test_quota_mark_spent_ignores_an_implausible_reset(store: Store, reset: float) -> None:
+    in_force = await store.quota_mark_spent(now=NOW, daily_limit=LIMIT, reset_at=reset)
+
+    assert in_force == NOW + DAILY_WINDOW_SECONDS
+    refused = await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    assert (refused.admitted, refused.reset_at) == (False, NOW + DAILY_WINDOW_SECONDS)
+
+
+async def test_a_reset_48_hours_ahead_is_still_plausible(store: Store) -> None:
+    limit = NOW + QUOTA_RESET_MAX_AHEAD_SECONDS
+    await store.quota_sync(now=NOW, daily_limit=LIMIT, available=3, reset_at=limit)
+
+    assert (await store.quota_state(now=NOW, daily_limit=LIMIT)).reset_at == limit
+
+
+async def test_a_stored_implausible_reset_reads_as_48_hours_ahead(store: Store) -> None:
+    # Left by an older version (or another tool) before resets were checked.
+    await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    await write_limiter_row(store, quota_used=LIMIT, reset_at=FAR_FUTURE_RESET)
+    bound = NOW + QUOTA_RESET_MAX_AHEAD_SECONDS
+
+    refused = await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    state = await store.quota_state(now=NOW, daily_limit=LIMIT)
+    in_force = await store.quota_mark_spent(now=NOW, daily_limit=LIMIT, reset_at=None)
+
+    assert (refused.admitted, refused.quota_remaining, refused.reset_at) == (False, 0, bound)
+    assert (state.used, state.reset_at) == (LIMIT, bound)
+    assert in_force == bound
+    # The next admission after that bound starts a window of its own: the budget comes back.
+    assert (await store.admit(now=bound, interval=INTERVAL, daily_limit=LIMIT)).admitted
+
+
+async def test_an_admission_repairs_a_stored_implausible_reset(store: Store) -> None:
+    await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    await write_limiter_row(store, quota_used=2, reset_at=FAR_FUTURE_RESET)
+
+    admitted = await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+
+    assert (admitted.admitted, admitted.quota_remaining) == (True, LIMIT - 3)
+    assert admitted.reset_at == NOW + QUOTA_RESET_MAX_AHEAD_SECONDS
+    later = NOW + 3600.0  # written back: an hour later the reset has not moved with the clock
+    state = await store.quota_state(now=later, daily_limit=LIMIT)
+    assert state.reset_at == NOW + QUOTA_RESET_MAX_AHEAD_SECONDS
+
+
+# -- wall clock stepped back ---------------------------------------------------------------------
+
+
+class StoreMonotonic:
+    """The SQLite store's monotonic clock (how long a statement waited for the lock), by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.step = 0.0  # added after every reading
+
+    def monotonic(self) -> float:
+        reading = self.now
+        self.now += self.step
+        return reading
+
+
+@pytest.fixture(name="store_monotonic")
+def store_monotonic_fixture(monkeypatch: pytest.MonkeyPatch) -> StoreMonotonic:
+    """Frozen unless told: the tests below compare exact slots with a fake ``now``."""
+    clock = StoreMonotonic()
+    monkeypatch.setattr(sqlite_module, "time", clock, raising=False)
+    return clock
+
+
+@pytest.mark.usefixtures("store_monotonic")
+async def test_a_clock_stepped_back_never_adds_more_than_one_slot(store: Store) -> None:
+    await store.admit(now=NOW, interval=INTERVAL, daily_limit=100)
+    queued = await store.admit(now=NOW, interval=INTERVAL, daily_limit=100)
+    queue = queued.wait + INTERVAL  # the next slot is this far from NOW
+
+    back = await store.admit(now=NOW - 30.0, interval=INTERVAL, daily_limit=100)
+    after = await store.admit(now=NOW - 30.0, interval=INTERVAL, daily_limit=100)
+
+    assert back.wait == near(queue)  # not 30 s more
+    assert after.wait == near(queue + INTERVAL)  # and the spacing holds on the new clock
+
+
+@pytest.mark.usefixtures("store_monotonic")
+async def test_a_step_back_smaller_than_a_slot_is_absorbed(store: Store) -> None:
+    await store.admit(now=NOW, interval=INTERVAL, daily_limit=100)
+
+    back = await store.admit(now=NOW - INTERVAL / 2, interval=INTERVAL, daily_limit=100)
+
+    assert back.slot == near(NOW + INTERVAL)  # the schedule stays: it waits half a slot more
+    assert back.wait == near(1.5 * INTERVAL)
+
+
+@pytest.mark.usefixtures("store_monotonic")
+async def test_small_steps_back_add_up(store: Store) -> None:
+    await store.admit(now=NOW, interval=INTERVAL, daily_limit=100)
+    await store.admit(now=NOW - 0.75 * INTERVAL, interval=INTERVAL, daily_limit=100)
+
+    # 1.5 slots behind the latest reading now: the whole step is taken back at once.
+    back = await store.admit(now=NOW - 1.5 * INTERVAL, interval=INTERVAL, daily_limit=100)
+
+    # Two slots were reserved from NOW (real time): the next one is 2 slots from NOW, which
+    # the stepped clock calls NOW - 1.5 slots + 2 slots.
+    assert back.wait == near(2 * INTERVAL)
+
+
+@pytest.mark.usefixtures("store_monotonic")
+async def test_a_clock_moving_forward_is_not_a_step_back(store: Store) -> None:
+    await store.admit(now=NOW, interval=INTERVAL, daily_limit=100)
+    ahead = await store.admit(now=NOW + 10.0, interval=INTERVAL, daily_limit=100)
+    same = await store.admit(now=NOW + 10.0, interval=INTERVAL, daily_limit=100)
+
+    assert (ahead.wait, same.wait) == (0.0, near(INTERVAL))
+
+
+@pytest.mark.parametrize("path", ["loop-thread", "worker"])
+async def test_sqlite_a_caller_that_waited_for_the_lock_is_not_a_step_back(
+    store_monotonic: StoreMonotonic,
+    open_sqlite: OpenSQLite,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+) -> None:
+    if path == "worker":
+        monkeypatch.setattr(SQLiteStore, "_open_fast", lambda self: None)
+    fresh = await open_sqlite(tmp_path / "shared.sqlite3")
+    stale = await open_sqlite(tmp_path / "shared.sqlite3")
+    first = await fresh.admit(now=NOW + 5.0, interval=INTERVAL, daily_limit=100)
+    # ``stale`` read NOW, then waited 5 s for another process's write lock (its monotonic
+    # clock moves 5 s between the call and the statement): its NOW is old, not a clock step.
+    store_monotonic.step = 5.0
+
+    late = await stale.admit(now=NOW, interval=INTERVAL, daily_limit=100)
+
+    assert late.slot == near(first.slot + INTERVAL)  # after the fresh one, never on top of it
+    assert late.wait == near(5.0 + INTERVAL)
+
+
+# -- requests counted at admission ---------------------------------------------------------------
+
+
+async def test_admissions_are_counted_in_the_days_requests(store: Store) -> None:
+    day = utc_day(NOW)
+    admissions = [await store.admit(now=NOW, interval=INTERVAL, daily_limit=3) for _ in range(3)]
+    refused = await store.admit(now=NOW, interval=INTERVAL, daily_limit=3)
+
+    assert [a.day for a in admissions] == [day] * 3
+    assert (refused.admitted, refused.day) == (False, None)
+    assert await store.usage_get(day) == {"requests": 3}
+    await store.release_slot(slot=admissions[2].slot, interval=INTERVAL, day=admissions[2].day)
+    assert await store.usage_get(day) == {"requests": 2}
+    # Counters added by usage_add (a degraded process replaying its outage) add up.
+    await store.usage_add(day, {"requests": 1, "cache_hits": 4})
+    assert await store.usage_get(day) == {"requests": 3, "cache_hits": 4}
+
+
+async def test_a_release_without_a_day_keeps_the_request_counted(store: Store) -> None:
+    admitted = await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    await store.release_slot(slot=admitted.slot, interval=INTERVAL)
+
+    assert await store.usage_get(utc_day(NOW)) == {"requests": 1}
+    assert (await store.quota_state(now=NOW, daily_limit=LIMIT)).used == 0
+
+
+async def test_requests_of_a_finished_day_stay_counted(store: Store) -> None:
+    tomorrow = NOW + 86_400.0
+    for _ in range(2):
+        await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    late = await store.admit(now=tomorrow, interval=INTERVAL, daily_limit=LIMIT)
+    await store.admit(now=tomorrow, interval=INTERVAL, daily_limit=LIMIT)
+
+    assert await store.usage_get(utc_day(NOW)) == {"requests": 2}
+    assert await store.usage_get(utc_day(tomorrow)) == {"requests": 2}
+    await store.release_slot(slot=late.slot, interval=INTERVAL, day=late.day)
+    assert await store.usage_get(utc_day(tomorrow)) == {"requests": 1}
+
+
 # -- usage + flags -------------------------------------------------------------------------------
 
 
@@ -559,6 +768,66 @@ async def test_sqlite_file_is_private_in_a_created_directory(
     await opened.aclose()
 
 
+def _readable_wal_file(path: Path) -> sqlite3.Connection:
+    """A WAL database written by another tool with mode 0644, its -wal/-shm present (the
+    returned connection keeps them); the caller closes it."""
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.execute("PRAGMA journal_mode = WAL")
+    raw.execute("CREATE TABLE notes (x)")
+    raw.execute("INSERT INTO notes VALUES (1)")
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        os.chmod(file, 0o644)
+    return raw
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+async def test_sqlite_makes_an_existing_readable_file_private(
+    open_sqlite: OpenSQLite, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "state.sqlite3"
+    raw = _readable_wal_file(path)
+    try:
+        with caplog.at_level(logging.WARNING, logger=LOGGER_NAME):
+            opened = await open_sqlite(path)
+            await opened.cache_set(entry("k"), keep=1.0)
+        modes = {
+            file.name: stat.S_IMODE(file.stat().st_mode)
+            for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm"))
+        }
+    finally:
+        raw.close()
+    assert modes == dict.fromkeys(modes, 0o600)
+    assert caplog.records == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+async def test_sqlite_says_once_when_a_file_cannot_be_made_private(
+    open_sqlite: OpenSQLite,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    path = tmp_path / "theirs.sqlite3"
+    raw = _readable_wal_file(path)
+
+    def not_the_owner(target: object, mode: int) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted", str(target))
+
+    # Root may chmod anything: "another user's file" is simulated.
+    monkeypatch.setattr(os, "chmod", not_the_owner)
+    try:
+        with caplog.at_level(logging.WARNING, logger=LOGGER_NAME):
+            opened = await open_sqlite(path)
+            await opened.cache_set(entry("k"), keep=1.0)
+            assert await opened.cache_get("k") == entry("k")  # it still works
+    finally:
+        raw.close()
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "cannot make the state file private" in warning
+    assert "theirs.sqlite3 (0o644" in warning and "theirs.sqlite3-wal (0o644" in warning
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
 async def test_sqlite_uses_wal_and_stores_schema_version(
     open_sqlite: OpenSQLite, tmp_path: Path
 ) -> None:
@@ -662,6 +931,52 @@ async def test_sqlite_v1_file_migrates_and_keeps_its_tag_index(
     assert "WHEN old.tags IS NOT new.tags" in trigger
     assert raw.execute("SELECT count(*) FROM cache_tags").fetchone() == (0,)
     raw.close()
+
+
+async def test_sqlite_v2_file_keeps_its_quota_and_counts_requests_from_now_on(
+    open_sqlite: OpenSQLite, tmp_path: Path
+) -> None:
+    path = tmp_path / "v2.sqlite3"
+    with sqlite3.connect(path, isolation_level=None) as raw:
+        raw.execute("PRAGMA journal_mode = WAL")
+        for step in MIGRATIONS[:2]:
+            for statement in step:
+                raw.execute(statement)
+        raw.execute(
+            "UPDATE limiter SET next_free = ?, quota_used = 4, reset_at = ?",
+            (NOW + 0.2, NOW + 600.0),
+        )
+        raw.execute(
+            "INSERT INTO usage (day, name, value) VALUES (?, 'requests', 4)", (utc_day(NOW),)
+        )
+        raw.execute("PRAGMA user_version = 2")
+    raw.close()
+
+    opened = await open_sqlite(path)
+    admitted = await opened.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+
+    assert (admitted.slot, admitted.quota_remaining) == (NOW + 0.2, LIMIT - 5)
+    assert admitted.reset_at == NOW + 600.0
+    assert await opened.usage_get(utc_day(NOW)) == {"requests": 5}
+
+
+async def test_sqlite_a_stored_reset_that_is_not_a_number_never_raises(
+    open_sqlite: OpenSQLite, tmp_path: Path
+) -> None:
+    path = tmp_path / "odd.sqlite3"
+    opened = await open_sqlite(path)
+    await opened.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    with sqlite3.connect(path) as raw:
+        raw.execute("UPDATE limiter SET reset_at = 'tomorrow'")
+    raw.close()
+
+    state = await opened.quota_state(now=NOW, daily_limit=LIMIT)
+    admitted = await opened.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+
+    assert state.reset_at is None  # read as no window
+    assert admitted.admitted
+    assert admitted.reset_at == NOW + QUOTA_RESET_MAX_AHEAD_SECONDS  # written back as a number
+    assert (await opened.quota_state(now=NOW, daily_limit=LIMIT)).reset_at == admitted.reset_at
 
 
 async def test_sqlite_failed_migration_rolls_back(
@@ -1094,3 +1409,94 @@ async def test_sqlite_first_call_may_be_an_admission(tmp_path: Path) -> None:
     assert first.admitted and first.wait == 0.0
     assert second.admitted and second.wait == pytest.approx(0.2, abs=1e-9)
     assert second.quota_remaining == 3
+
+
+# -- time helpers --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "epoch", [None, math.inf, -math.inf, math.nan, FAR_FUTURE_RESET * 1000, -1e20]
+)
+def test_an_epoch_no_date_can_hold_is_none_never_an_error(epoch: float | None) -> None:
+    assert utc_from_epoch(epoch) is None
+
+
+def test_utc_days() -> None:
+    days = UtcDays()
+    midnight = 1_700_006_400.0  # 2023-11-15T00:00:00Z
+    assert [days.of(t) for t in (midnight - 1, midnight, midnight + 86_399.5, midnight - 1)] == [
+        "2023-11-14",
+        "2023-11-15",
+        "2023-11-15",
+        "2023-11-14",
+    ]
+    assert days.of(math.inf) == utc_day(math.nan) == "0000-00-00"
+    assert days.of(midnight) == "2023-11-15"
+
+
+@pytest.mark.parametrize(
+    ("reset", "expected"),
+    [
+        (None, None),
+        (NOW, None),
+        (NOW + 1.0, NOW + 1.0),
+        (NOW + QUOTA_RESET_MAX_AHEAD_SECONDS, NOW + QUOTA_RESET_MAX_AHEAD_SECONDS),
+        (NOW + QUOTA_RESET_MAX_AHEAD_SECONDS + 0.001, None),
+        (math.nan, None),
+    ],
+)
+def test_plausible_reset(reset: float | None, expected: float | None) -> None:
+    assert plausible_reset(reset, NOW) == expected
+
+
+# -- the aiosqlite worker thread -----------------------------------------------------------------
+
+
+def test_the_quiet_worker_drops_results_for_a_closed_loop() -> None:
+    import queue
+    import threading
+
+    closed = asyncio.new_event_loop()
+    orphan: asyncio.Future[int] = closed.create_future()
+    closed.close()
+    stop = object()
+    jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    ran: list[str] = []
+
+    def fails() -> None:
+        ran.append("fails")
+        raise sqlite3.OperationalError("database is locked")
+
+    def succeeds() -> int:
+        ran.append("result")
+        return 1
+
+    jobs.put((orphan, succeeds))
+    jobs.put((orphan, fails))
+    jobs.put((None, lambda: ran.append("no future")))
+    jobs.put((None, lambda: stop))
+    worker = threading.Thread(target=quiet_worker, args=(jobs, stop), daemon=True)
+    worker.start()
+    worker.join(timeout=5.0)
+
+    assert not worker.is_alive()
+    assert ran == ["result", "fails", "no future"]
+    assert not orphan.done()  # nobody could be told, and nothing was raised in the thread
+
+
+async def test_an_awaited_connection_is_left_alone(tmp_path: Path) -> None:
+    db = await aiosqlite.connect(tmp_path / "x.sqlite3")
+    try:
+        thread = db._thread
+        make_quiet_daemon(db)
+        assert db._thread is thread  # already running: not swapped
+    finally:
+        await db.close()
+
+
+async def test_the_store_worker_is_a_quiet_daemon(open_sqlite: OpenSQLite, tmp_path: Path) -> None:
+    opened = await open_sqlite(tmp_path / "state.sqlite3")
+    assert opened._db is not None
+    thread = opened._db._thread
+    assert thread.daemon
+    assert getattr(thread, "_target", None) is quiet_worker

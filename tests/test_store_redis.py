@@ -20,10 +20,11 @@ from redis import exceptions as redis_errors
 from tests import redis_server as redis_server_module
 from tests.redis_server import RedisServer, free_port, redis_server_fixture, unique_prefix  # noqa: F401
 from ticketmaster_async import Settings, TicketmasterClient
-from ticketmaster_async._constants import DAILY_WINDOW_SECONDS, LOGGER_NAME, USAGE_KEEP_DAYS
+from ticketmaster_async._constants import DAILY_WINDOW_SECONDS, LOGGER_NAME
 from ticketmaster_async._exceptions import ConfigurationError
 from ticketmaster_async._store import fallback as fallback_module
 from ticketmaster_async._store import redis as redis_module
+from ticketmaster_async._store._time import utc_day
 from ticketmaster_async._store.base import CacheEntry
 from ticketmaster_async._store.fallback import FallbackStore, is_unavailable
 from ticketmaster_async._store.memory import MemoryStore
@@ -135,16 +136,21 @@ async def test_the_prefix_keeps_two_apps_apart(make_store: Any, raw: redis_async
         assert key.startswith(f"{first.prefix}:".encode())
 
 
-async def test_every_key_has_an_expiry(make_store: Any, raw: redis_asyncio.Redis) -> None:
+async def test_cache_keys_expire_and_limiter_quota_usage_keys_never_do(
+    make_store: Any, raw: redis_asyncio.Redis
+) -> None:
+    # Under maxmemory-policy volatile-* Redis evicts only keys with an expiry: the limiter,
+    # quota and usage keys must have none, or memory pressure restarts the daily budget.
     store = await make_store()
     now = time.time()
     await exercise(store, now=now)
     await store.cache_set(entry("GET /b", stored_at=now, ttl=10.0), keep=5.0)
+    today = time.strftime("%Y-%m-%d", time.gmtime(now))
 
     keys = await keys_of(raw, store.prefix)
-    assert len(keys) == 10  # lim, 2 entries, 1 tag, 3 indexes, usage day + days, flag
+    # lim, 2 entries, 1 tag, 3 indexes, 2 usage days (one from the admission) + days, flag
+    assert len(keys) == 11
     ttls = {key.decode().removeprefix(store.prefix + ":"): await raw.pttl(key) for key in keys}
-    assert all(ttl > 0 for ttl in ttls.values()), ttls
     slack_ms = EXPIRY_SLACK_SECONDS * 1000
 
     def about(ms: float) -> Any:
@@ -155,8 +161,51 @@ async def test_every_key_has_an_expiry(make_store: Any, raw: redis_asyncio.Redis
     assert ttls["c:t:event:1"] == about(160_000 + slack_ms)
     assert ttls["c:i:age"] == about(160_000 + slack_ms)
     assert ttls["f:commerce"] == about(3_600_000 + slack_ms)
-    assert ttls["u:d:2024-03-10"] == about((USAGE_KEEP_DAYS + 2) * 86_400_000)
-    assert ttls["lim"] == about(2 * DAILY_WINDOW_SECONDS * 1000)  # a day past the reset
+    no_expiry = ["lim", "u:days", "u:d:2024-03-10", f"u:d:{today}"]
+    assert {name: ttls[name] for name in no_expiry} == dict.fromkeys(no_expiry, -1)
+
+
+async def test_a_server_refusing_config_get_is_noted_at_debug(
+    redis_server: RedisServer, raw: redis_asyncio.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Managed Redis and ACL'd users often may not run CONFIG: the store goes on.
+    user = unique_prefix("noconfig")
+    await raw.acl_setuser(
+        user,
+        enabled=True,
+        passwords=["+pw"],
+        keys=["*"],
+        channels=["*"],
+        commands=["+@all", "-config"],
+    )
+    url = redis_server.url.replace("redis://", f"redis://{user}:pw@")
+    store = RedisStore(url, prefix=unique_prefix(), max_entries=10)
+    try:
+        with caplog.at_level(logging.DEBUG, logger=LOGGER_NAME):
+            await store.open()
+            admitted = await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    finally:
+        await store.aclose()
+        await raw.acl_deluser(user)
+    assert admitted.admitted
+    assert warnings_of(caplog) == []
+    assert any("cannot read Redis maxmemory-policy" in r.getMessage() for r in caplog.records)
+
+
+async def test_an_expiry_left_by_an_older_version_is_dropped(
+    make_store: Any, raw: redis_asyncio.Redis
+) -> None:
+    store = await make_store()
+    now = time.time()
+    await exercise(store, now=now)
+    names = ["lim", "u:days", "u:d:2024-03-10"]
+    for name in names:
+        assert await raw.pexpire(f"{store.prefix}:{name}", 3_600_000)
+
+    await store.admit(now=now, interval=INTERVAL, daily_limit=LIMIT)
+    await store.usage_add("2024-03-10", {"cache_hits": 1})
+
+    assert [await raw.pttl(f"{store.prefix}:{name}") for name in names] == [-1, -1, -1]
 
 
 async def test_entries_redis_expired_leave_the_indexes(
@@ -571,6 +620,20 @@ async def test_slots_go_back_to_the_store_that_gave_them(flaky: Flaky) -> None:
     )
 
 
+async def test_requests_admitted_during_an_outage_are_counted_and_replayed(flaky: Flaky) -> None:
+    store, primary, clock = flaky
+    day = utc_day(NOW)
+    await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT)
+    primary.down = True
+    private = [await store.admit(now=NOW, interval=INTERVAL, daily_limit=LIMIT) for _ in range(3)]
+    await store.release_slot(slot=private[2].slot, interval=INTERVAL, day=private[2].day)
+
+    assert await store.usage_get(day) == {"requests": 2}  # this process's, while degraded
+    primary.down = False
+    clock.now = 30.0
+    assert await store.usage_get(day) == {"requests": 3}  # 1 before + 2 replayed
+
+
 async def test_concurrent_calls_during_a_probe_use_the_fallback(flaky: Flaky) -> None:
     store, primary, clock = flaky
     primary.down = True
@@ -668,7 +731,10 @@ async def test_aclose_tolerates_only_an_unreachable_primary(error: Exception) ->
         (asyncio.TimeoutError(), True),
         (sqlite3.OperationalError("unable to open database file"), True),
         (sqlite3.OperationalError("disk I/O error"), True),
+        (sqlite3.OperationalError("database or disk is full"), True),
+        (sqlite3.OperationalError("attempt to write a readonly database"), True),
         (sqlite3.OperationalError("database is locked"), False),
+        (sqlite3.OperationalError("no such table: cache"), False),
         (sqlite3.DatabaseError("file is not a database"), False),
         (redis_errors.ResponseError("ERR wrong number of arguments"), False),
         (redis_errors.NoScriptError("NOSCRIPT"), False),
@@ -734,4 +800,6 @@ async def _outage_and_return(
     assert store.kind == "redis"
     assert await store.usage_get("2024-03-10") == {"requests": 2}  # replayed
     fresh = await store.admit(now=now, interval=INTERVAL, daily_limit=4)
-    assert (fresh.admitted, fresh.quota_remaining) == (True, 3)
+    # Redis came back empty (no persistence): the budget does not restart from zero, but from
+    # the 2 requests this process saw spent on it before the outage.
+    assert (fresh.admitted, fresh.quota_remaining) == (True, 1)

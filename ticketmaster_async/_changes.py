@@ -38,8 +38,12 @@ def _instant(value: datetime | None) -> str | None:
 def _ranges(ranges: list[PriceRange]) -> list[list[Any]]:
     return sorted(
         [
-            [r.type, r.currency, str(r.min) if r.min is not None else None,
-             str(r.max) if r.max is not None else None]
+            [
+                r.type,
+                r.currency,
+                str(r.min) if r.min is not None else None,
+                str(r.max) if r.max is not None else None,
+            ]
             for r in ranges
         ],
         key=lambda row: [str(part) for part in row],

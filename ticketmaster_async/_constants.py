@@ -130,15 +130,12 @@ __all__ += ["EXHAUSTIVE_DEFAULT_SPAN_SECONDS", "MAX_ZONE_OFFSET_SECONDS"]
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 #: The only content codings asked for, so that every body is decoded with bounded output.
 ACCEPT_ENCODING = "gzip, deflate"
-#: A ``Rate-Limit-Reset`` further ahead than this is implausible (the quota window is a day).
-RATE_LIMIT_RESET_MAX_AHEAD_SECONDS = 48 * 3600.0
 #: ``Rate-Limit`` / ``Rate-Limit-Available`` above this are implausible and ignored.
 RATE_LIMIT_MAX_COUNT = 10**9
 __all__ += [
     "ACCEPT_ENCODING",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "RATE_LIMIT_MAX_COUNT",
-    "RATE_LIMIT_RESET_MAX_AHEAD_SECONDS",
 ]
 
 # -- store: watch state, leases, price history (version 0.2) ----------------------------------
@@ -153,3 +150,10 @@ __all__ += ["FALLBACK_PENDING_HISTORY_POINTS", "PRICE_HISTORY_MAX_POINTS"]
 #: How many characters of an unexpected API value (an id, a date text) a model's WARNING shows.
 MODEL_LOG_VALUE_CHARS = 64
 __all__ += ["MODEL_LOG_VALUE_CHARS"]
+
+# -- state hardening (store, limiter, pipeline) -------------------------------------------------
+#: A quota reset further ahead than this is implausible (the API's window is a day): a
+#: ``Rate-Limit-Reset`` header beyond it is ignored, a reset given to the store beyond it is
+#: ignored, and one already stored is read as this far ahead.
+QUOTA_RESET_MAX_AHEAD_SECONDS = 48 * 3600.0
+__all__ += ["QUOTA_RESET_MAX_AHEAD_SECONDS"]

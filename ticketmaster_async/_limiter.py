@@ -107,7 +107,7 @@ class RateLimiter:
                     try:
                         await self._sleep(delay)
                     except asyncio.CancelledError:
-                        await self._give_back(admission)
+                        await self.give_back(admission)
                         raise
                 late = self._clock() - target
                 if late <= self._late_tolerance or attempt == MAX_LATE_RESCHEDULES:
@@ -116,14 +116,20 @@ class RateLimiter:
                 # request against the next slot's holder, who may be on time, and trip the
                 # gateway's spike arrest. Give the slot back and take a fresh one.
                 logger.debug("woke %.1f ms after its slot; taking a fresh one", late * 1000)
-                await self._give_back(admission)
+                await self.give_back(admission)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _give_back(self, admission: Admission) -> None:
+    async def give_back(self, admission: Admission) -> None:
+        """Return an admitted request that was not sent (a cancelled waiter, a missed slot, a
+        connection that was never established): its quota unit and its count in the day's
+        requests go back, and its slot too while no later one was reserved. Best effort: a
+        store failure is logged, never raised."""
         try:
             # Shielded: the release must reach the store even though this task is cancelled.
             await asyncio.shield(
-                self._store.release_slot(slot=admission.slot, interval=self._interval)
+                self._store.release_slot(
+                    slot=admission.slot, interval=self._interval, day=admission.day
+                )
             )
         except Exception:
-            logger.warning("could not give back a cancelled rate-limit slot", exc_info=True)
+            logger.warning("could not give back an unused rate-limit slot", exc_info=True)

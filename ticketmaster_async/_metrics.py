@@ -1,5 +1,6 @@
 """In-process counters and latency samples; counters are flushed to the store in batches so a
-cache hit costs no extra write."""
+cache hit costs no extra write. Upstream requests are not counted here: the store counts them
+when it admits them (a process killed before its next flush loses none)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ __all__ = ["LATENCY_SAMPLES", "Metrics", "percentile"]
 #: Upstream latencies kept for percentiles (most recent).
 LATENCY_SAMPLES = 2048
 
-REQUESTS = "requests"
 CACHE_HITS = "cache_hits"
 CACHE_MISSES = "cache_misses"
 STALE_SERVED = "stale_served"

@@ -2,11 +2,22 @@
 
 cache read ─► single flight ─► breaker ─► retries (quota + per-second slot ─► send) ─► cache
 write (off the caller's path) ─► metrics. Stale answers are served when the API is unavailable.
+
+Single flight shares one fetch task among the callers of one cache key, each awaiting it through
+``asyncio.shield``. The flight counts its callers: when the last one is gone (cancelled, timed
+out) before the request was handed to the sender, the fetch is cancelled, so its reserved slot
+and quota unit go back and nobody queues behind a request nobody waits for. Once the request is
+on the wire it is let finish and its answer cached; a retry it would need is not started.
+
+A request that never reached the API (``APIConnectionError.request_sent`` false: refused, DNS,
+connect timeout) gives its quota unit back. Requests are counted by the store when admitted
+(``requests_today`` is exactly what was admitted, in every process), not by this process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import time
@@ -17,6 +28,7 @@ from typing import Any, Literal
 
 from ._breaker import BreakerState, CircuitBreaker
 from ._cache import cache_key
+from ._commerce import is_commerce_event_not_found
 from ._config import Settings
 from ._constants import CACHE_HIT_YIELD_EVERY, LOGGER_NAME, NEGATIVE_CACHE_TTL
 from ._exceptions import (
@@ -33,15 +45,15 @@ from ._metrics import (
     CACHE_HITS,
     CACHE_MISSES,
     COALESCED,
-    REQUESTS,
     STALE_SERVED,
     Metrics,
 )
 from ._redact import Redactor
 from ._retry import RetryPolicy
-from ._store.base import CacheEntry, Store
+from ._store._time import utc_day, utc_from_epoch
+from ._store.base import Admission, CacheEntry, Store
 
-__all__ = ["Answer", "Pipeline"]
+__all__ = ["Answer", "Pipeline", "utc_day"]
 
 logger = logging.getLogger(LOGGER_NAME)
 
@@ -62,9 +74,14 @@ class Answer:
     source: Literal["cache", "network", "stale"]
 
 
-def utc_day(epoch: float) -> str:
-    """``YYYY-MM-DD`` of an epoch time in UTC (the key of daily usage counters)."""
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).date().isoformat()
+@dataclass(eq=False)
+class _Flight:
+    """One upstream fetch shared by the callers of one cache key (single flight)."""
+
+    waiters: int = 0
+    #: A request of this fetch is with the sender (on the wire): it is let finish.
+    sending: bool = False
+    task: asyncio.Task[Answer] = dataclasses.field(init=False)
 
 
 class Pipeline:
@@ -108,7 +125,7 @@ class Pipeline:
             max_retries=0, max_wait=settings.retry_max_wait, sleep=sleep, rng=rng
         )
         self.metrics = Metrics()
-        self._inflight: dict[str, asyncio.Task[Answer]] = {}
+        self._inflight: dict[str, _Flight] = {}
         self._pending: dict[str, CacheEntry] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._last_flush = clock()
@@ -157,20 +174,36 @@ class Pipeline:
                 await self._share_the_loop()
                 return Answer(entry.status, entry.body, "cache")
         self.metrics.count(CACHE_MISSES)
-        task = self._inflight.get(key)
-        if task is not None:
+        flight = self._inflight.get(key)
+        if flight is not None:
             self.metrics.count(COALESCED)
         else:
-            task = asyncio.ensure_future(self._fetch(key, path, params, tags, entry, retry))
-            self._inflight[key] = task
-            task.add_done_callback(self._flight_done(key))
+            flight = _Flight()
+            flight.task = asyncio.ensure_future(
+                self._fetch(key, path, params, tags, entry, retry, flight)
+            )
+            self._inflight[key] = flight
+            flight.task.add_done_callback(self._flight_done(key, flight))
+        flight.waiters += 1
         try:
-            return await asyncio.shield(task)
+            return await asyncio.shield(flight.task)
         except TicketmasterError as exc:
             self.metrics.error(type(exc).__name__)
             raise
         finally:
+            flight.waiters -= 1
+            if flight.waiters == 0 and not flight.task.done():
+                self._abandon(key, flight)
             self._maybe_flush()
+
+    def _abandon(self, key: str, flight: _Flight) -> None:
+        """Every caller of ``flight`` is gone: unless its request is on the wire, cancel it (the
+        limiter gives its slot and quota unit back) and let the next caller start afresh."""
+        if flight.sending:
+            return  # the answer is on its way: it will be cached
+        if self._inflight.get(key) is flight:
+            del self._inflight[key]
+        flight.task.cancel()
 
     async def _share_the_loop(self) -> None:
         """A cache hit need not suspend its caller (an in-process read, or a SQLite read on the
@@ -181,9 +214,9 @@ class Pipeline:
             self._hits_since_yield = 0
             await asyncio.sleep(0)
 
-    def _flight_done(self, key: str) -> Callable[[asyncio.Task[Answer]], None]:
+    def _flight_done(self, key: str, flight: _Flight) -> Callable[[asyncio.Task[Answer]], None]:
         def done(task: asyncio.Task[Answer]) -> None:
-            if self._inflight.get(key) is task:
+            if self._inflight.get(key) is flight:
                 del self._inflight[key]
             if not task.cancelled():
                 task.exception()  # mark retrieved even if every waiter went away
@@ -200,11 +233,14 @@ class Pipeline:
         tags: Sequence[str],
         entry: CacheEntry | None,
         retry: bool,
+        flight: _Flight,
     ) -> Answer:
         policy = self.retry if retry else self._single_attempt
         breaker = self.breaker_for(path)
         try:
-            raw = await policy.call(lambda attempt: self._attempt(breaker, path, params, attempt))
+            raw = await policy.call(
+                lambda attempt: self._attempt(breaker, path, params, attempt, flight)
+            )
         except _UNAVAILABLE as exc:
             # With refresh=True no entry was read: a fresh answer was asked for, never a stale one.
             now = self._clock()
@@ -230,8 +266,16 @@ class Pipeline:
         return Answer(raw.status, raw.body, "network")
 
     async def _attempt(
-        self, breaker: CircuitBreaker, path: str, params: Mapping[str, str], attempt: int
+        self,
+        breaker: CircuitBreaker,
+        path: str,
+        params: Mapping[str, str],
+        attempt: int,
+        flight: _Flight,
     ) -> RawResponse:
+        if flight.waiters == 0:
+            # Every caller left while the previous attempt was on the wire: no retry for nobody.
+            raise asyncio.CancelledError
         breaker.before_call()
         try:
             admission = await self.limiter.acquire()
@@ -240,29 +284,22 @@ class Pipeline:
             raise
         if not admission.admitted:
             breaker.release_probe()
-            reset_at = (
-                datetime.fromtimestamp(admission.reset_at, tz=timezone.utc)
-                if admission.reset_at
-                else None
-            )
-            when = reset_at.isoformat(timespec="seconds") if reset_at else "unknown"
-            raise QuotaExceededError(
-                f"daily budget of {self.settings.daily_limit} requests is spent; it resets at "
-                f"{when}; nothing was sent",
-                retry_after=(admission.reset_at - self._clock()) if admission.reset_at else None,
-                reset_at=reset_at,
-            )
+            raise self._budget_spent(admission)
+        flight.sending = True
         try:
             raw = await self._sender.get(path, params)
         except APIConnectionError as exc:
             breaker.record_failure()
-            self.metrics.count(REQUESTS)
+            if not getattr(exc, "request_sent", True):
+                # Nothing reached the API: the quota unit and the day's request count go back.
+                await self.limiter.give_back(admission)
             self._log_request(path, params, None, None, attempt, admission.quota_remaining, exc)
             raise
         except BaseException:
             breaker.release_probe()
             raise
-        self.metrics.count(REQUESTS)
+        finally:
+            flight.sending = False
         self.metrics.latency(raw.elapsed_ms)
         self._sync_quota(raw, admission.quota_remaining)
         self._log_request(
@@ -273,8 +310,12 @@ class Pipeline:
                 "GET %s body (%d bytes): %s",
                 path,
                 len(raw.body),
-                raw.body[:_DEBUG_BODY_BYTES].decode("utf-8", "replace"),
+                self._redactor.excerpt(raw.body, _DEBUG_BODY_BYTES),
             )
+        if is_commerce_event_not_found(path, raw.status, raw.body):
+            # "Invalid Event - event not found." (500, code 40001): no offers for this event,
+            # not a server failure. Answered, cached and handled as the 404 it means.
+            raw = dataclasses.replace(raw, status=404)
         if 200 <= raw.status < 300 or raw.status == 404:
             breaker.record_success()
             return raw
@@ -290,12 +331,31 @@ class Pipeline:
         if isinstance(error, QuotaExceededError):
             reset = error.reset_at.timestamp() if error.reset_at else None
             try:
-                await self.store.quota_mark_spent(
-                    now=self._clock(), daily_limit=self.settings.daily_limit, reset_at=reset
+                # Shielded: the server's word must be kept even if every caller just left.
+                await asyncio.shield(
+                    self.store.quota_mark_spent(
+                        now=self._clock(), daily_limit=self.settings.daily_limit, reset_at=reset
+                    )
                 )
             except Exception as store_exc:  # the store must never hide the API's answer
                 logger.warning("could not record the spent quota: %s", store_exc)
         raise error
+
+    def _budget_spent(self, admission: Admission) -> QuotaExceededError:
+        """The error for an admission refused because the daily budget is spent. A stored reset
+        that no date can hold reads as unknown (never a raw ``ValueError``)."""
+        reset_at = utc_from_epoch(admission.reset_at) if admission.reset_at else None
+        when = reset_at.isoformat(timespec="seconds") if reset_at is not None else "unknown"
+        return QuotaExceededError(
+            f"daily budget of {self.settings.daily_limit} requests is spent; it resets at "
+            f"{when}; nothing was sent",
+            retry_after=(
+                max(0.0, admission.reset_at - self._clock())
+                if reset_at is not None and admission.reset_at is not None
+                else None
+            ),
+            reset_at=reset_at,
+        )
 
     def _log_request(
         self,
@@ -325,7 +385,7 @@ class Pipeline:
         )
 
     def _sync_quota(self, raw: RawResponse, local_remaining: int) -> None:
-        limits = parse_rate_limit_headers(raw.headers)
+        limits = parse_rate_limit_headers(raw.headers, now=self._clock())
         lowers = limits.available is not None and limits.available < local_remaining
         moves_reset = limits.reset_at is not None and limits.reset_at != self._server_reset
         if not (lowers or moves_reset):
@@ -426,10 +486,11 @@ class Pipeline:
 
     async def aclose(self) -> None:
         """Cancel in-flight fetches, finish background writes, flush counters."""
-        for task in list(self._inflight.values()):
+        tasks = [flight.task for flight in self._inflight.values()]
+        for task in tasks:
             task.cancel()
-        if self._inflight:
-            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
         await self.drain()
         try:
             await self.flush()

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from . import _json
-from ._constants import LOGGER_NAME, RATE_LIMIT_MAX_COUNT, RATE_LIMIT_RESET_MAX_AHEAD_SECONDS
+from ._constants import LOGGER_NAME, QUOTA_RESET_MAX_AHEAD_SECONDS, RATE_LIMIT_MAX_COUNT
 from ._exceptions import (
     APIStatusError,
     AuthenticationError,
@@ -118,7 +118,7 @@ def parse_rate_limit_headers(
     Implausible values are ignored (``None``), each with one DEBUG line: a count above
     ``RATE_LIMIT_MAX_COUNT``, ``Rate-Limit-Available`` above ``Rate-Limit``, a reset that is
     not a representable date, and, when ``now`` (epoch seconds) is given, a reset in the past or
-    more than ``RATE_LIMIT_RESET_MAX_AHEAD_SECONDS`` ahead. Negative or non-numeric values
+    more than ``QUOTA_RESET_MAX_AHEAD_SECONDS`` ahead. Negative or non-numeric values
     are ignored too. Never raises.
     """
     count_digits = len(str(RATE_LIMIT_MAX_COUNT))
@@ -150,10 +150,10 @@ def _reset_at(headers: Mapping[str, str], now: float | None) -> float | None:
     if now is not None and reset_at < now:
         logger.debug("ignoring the Rate-Limit-Reset header: in the past")
         return None
-    if now is not None and reset_at > now + RATE_LIMIT_RESET_MAX_AHEAD_SECONDS:
+    if now is not None and reset_at > now + QUOTA_RESET_MAX_AHEAD_SECONDS:
         logger.debug(
             "ignoring the Rate-Limit-Reset header: more than %.0f h ahead",
-            RATE_LIMIT_RESET_MAX_AHEAD_SECONDS / 3600,
+            QUOTA_RESET_MAX_AHEAD_SECONDS / 3600,
         )
         return None
     return reset_at

@@ -46,7 +46,9 @@ class Admission:
     ``admitted``: a request may be sent after sleeping ``wait`` seconds; one unit of the daily
     quota has been counted and one per-second slot reserved. Not admitted: the daily quota is
     spent until ``reset_at`` (nothing was counted or reserved).
-    ``slot``: opaque token for :meth:`Store.release_slot`.
+    ``slot``: opaque token for :meth:`Store.release_slot`. ``day``: the UTC day
+    (``YYYY-MM-DD``) whose ``requests`` usage counter the admission was counted under (None
+    when not admitted); give it back to :meth:`Store.release_slot`.
     """
 
     admitted: bool
@@ -54,6 +56,7 @@ class Admission:
     slot: float
     quota_remaining: int
     reset_at: float | None
+    day: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,16 +124,27 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def admit(self, *, now: float, interval: float, daily_limit: int) -> Admission:
-        """Atomically: unless the daily quota is spent, count one request and reserve the next
-        per-second slot (GCRA, burst 1: slots are ``interval`` apart, shared by all peers).
+        """Atomically: unless the daily quota is spent, count one request (in the quota and in
+        the ``requests`` usage counter of ``now``'s UTC day) and reserve the next per-second
+        slot (GCRA, burst 1: slots are ``interval`` apart, shared by all peers).
 
-        The quota window starts at the first request (24 h) unless the server set a reset.
+        The quota window starts at the first request (24 h) unless the server set a reset. A
+        stored reset more than ``QUOTA_RESET_MAX_AHEAD_SECONDS`` ahead reads as that far ahead.
+
+        Wall clock stepped back: the store remembers the latest ``now`` an admission saw. When
+        ``now`` is more than one ``interval`` before it, the clock was stepped back (NTP): the
+        slot schedule is moved back by the same amount, so the step never makes a request wait
+        more than one slot beyond the real queue. A smaller step is absorbed (waits at most one
+        interval more). A ``now`` read before waiting for another process's lock is not a step:
+        backends that wait for a lock measure the wait and judge the time after it.
         """
 
     @abc.abstractmethod
-    async def release_slot(self, *, slot: float, interval: float) -> None:
-        """Give back a slot reserved by :meth:`admit` that will not be used (cancelled waiter),
-        if no later slot was reserved since; also give back its quota unit. Best effort."""
+    async def release_slot(self, *, slot: float, interval: float, day: str | None = None) -> None:
+        """Give back a slot reserved by :meth:`admit` that will not be used (cancelled waiter,
+        a request that never reached the API), if no later slot was reserved since; also give
+        back its quota unit and, with ``day`` (``Admission.day``), its count in that day's
+        ``requests`` usage counter. Best effort."""
 
     @abc.abstractmethod
     async def quota_sync(
@@ -138,14 +152,16 @@ class Store(abc.ABC):
     ) -> None:
         """Apply a response's ``Rate-Limit-Available`` / ``Rate-Limit-Reset`` (epoch seconds):
         they can only lower what is left (remaining = min(local, server)) and set the reset time
-        when it lies in the future."""
+        when it lies in the future, at most ``QUOTA_RESET_MAX_AHEAD_SECONDS`` ahead (any other
+        reset is ignored, as if none was given)."""
 
     @abc.abstractmethod
     async def quota_mark_spent(
         self, *, now: float, daily_limit: int, reset_at: float | None
     ) -> float:
         """A ``QuotaViolation`` 429: nothing is left until ``reset_at`` (or the current window's
-        reset, or now + 24 h). Returns the reset time in force."""
+        reset, or now + 24 h; a ``reset_at`` that is not plausible, as for :meth:`quota_sync`,
+        is ignored). Returns the reset time in force."""
 
     @abc.abstractmethod
     async def quota_state(self, *, now: float, daily_limit: int) -> QuotaState:
@@ -159,7 +175,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def usage_get(self, day: str) -> dict[str, int]:
-        """The totals of ``day`` across every process."""
+        """The totals of ``day`` across every process; ``requests`` includes every admission
+        counted by :meth:`admit` (minus those given back)."""
 
     # -- flags (e.g. an optional price source refused this key) ----------------------------------
 

@@ -1,5 +1,5 @@
 """A :class:`~ticketmaster_async._store.base.Store` that keeps the client working while its shared
-backend (Redis) is unreachable.
+backend (Redis, or the SQLite file) is unreachable or cannot take writes.
 
 :class:`FallbackStore` delegates every call to the primary store. When a call fails because the
 primary cannot be reached (:func:`is_unavailable`), it logs ONE warning and serves that call and
@@ -10,8 +10,12 @@ every following one from an in-process fallback store (a small :class:`MemorySto
   retried);
 - the daily quota stays in force: the fallback starts from the last quota the primary reported
   (remaining and reset), and server ``Rate-Limit-*`` headers keep lowering it;
-- the cache is private to the process and small (no shared cache); usage counters and flags are
-  kept in the process.
+- the cache is private to the process and small (no shared cache); usage counters (with the
+  requests the fallback admitted) and flags are kept in the process.
+
+For SQLite, "unavailable" means the file cannot be opened or written: a bad path, a full disk
+(``SQLITE_FULL``), an I/O error, a read-only file system; never a busy or locked file (that is
+waited for) nor a corrupt one (moved aside and rebuilt by the store).
 
 No connection failure of the primary ever reaches the caller. Every ``retry_after`` seconds one
 call probes the primary again (other calls keep using the fallback meanwhile). When it answers,
@@ -77,9 +81,19 @@ DEFAULT_RETRY_AFTER = 30.0
 MAX_PENDING_INVALIDATIONS = 1000
 #: Slots handed out by the fallback that a release may still refer to.
 _FALLBACK_SLOTS_REMEMBERED = 64
-#: SQLite errors that mean the file cannot be used at all (not: busy, locked, corrupt).
-_SQLITE_UNAVAILABLE = ("unable to open", "disk i/o error")
+#: SQLite result codes (primary) that mean the file cannot be used or written: SQLITE_READONLY,
+#: SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN. Not: busy, locked, corrupt.
+_SQLITE_UNAVAILABLE_CODES = frozenset({8, 10, 13, 14})
+#: The same, by the start of their messages (Python 3.10 has no ``sqlite_errorcode``).
+_SQLITE_UNAVAILABLE = (
+    "attempt to write a readonly database",
+    "disk i/o error",
+    "database or disk is full",
+    "unable to open",
+)
+_SQLITE_PRIMARY_CODE_MASK = 0xFF
 _LABELS = {"redis": "Redis", "sqlite": "SQLite"}
+_REQUESTS = "requests"
 
 
 def _unavailable_errors() -> tuple[type[BaseException], ...]:
@@ -109,6 +123,9 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = _unavailable_errors()
 def is_unavailable(exc: BaseException) -> bool:
     """Whether ``exc`` says the store cannot be reached, rather than that a call was wrong."""
     if isinstance(exc, sqlite3.OperationalError):
+        code = getattr(exc, "sqlite_errorcode", None)
+        if isinstance(code, int):
+            return code & _SQLITE_PRIMARY_CODE_MASK in _SQLITE_UNAVAILABLE_CODES
         return str(exc).lower().startswith(_SQLITE_UNAVAILABLE)
     return isinstance(exc, UNAVAILABLE_ERRORS)
 
@@ -377,20 +394,27 @@ class FallbackStore(Store):
             )
             if admission.admitted:
                 self._fallback_slots.append(admission.slot)
+                if admission.day is not None:  # replayed on the primary's usage when it is back
+                    add_usage(self._usage, admission.day, {_REQUESTS: 1})
             return admission
 
         return await self._call(on_primary, on_fallback)
 
-    async def release_slot(self, *, slot: float, interval: float) -> None:
+    async def release_slot(self, *, slot: float, interval: float, day: str | None = None) -> None:
         """Give back a slot to the store that handed it out (a slot of the primary is not given
         back while it is unreachable)."""
         if self._closed:
             raise RuntimeError("FallbackStore used after aclose()")
         if slot in self._fallback_slots:
             self._fallback_slots.remove(slot)
-            await self._fallback.release_slot(slot=slot, interval=interval)
+            await self._fallback.release_slot(slot=slot, interval=interval, day=day)
+            pending = self._usage.get(day, {}) if day is not None else {}
+            if pending.get(_REQUESTS, 0) > 0:
+                pending[_REQUESTS] -= 1
             return
-        await self._call(lambda: self._primary.release_slot(slot=slot, interval=interval), _nothing)
+        await self._call(
+            lambda: self._primary.release_slot(slot=slot, interval=interval, day=day), _nothing
+        )
 
     async def quota_sync(
         self, *, now: float, daily_limit: int, available: int | None, reset_at: float | None

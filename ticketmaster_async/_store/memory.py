@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
 
-from .._constants import DAILY_WINDOW_SECONDS, USAGE_KEEP_DAYS
+from .._constants import DAILY_WINDOW_SECONDS, QUOTA_RESET_MAX_AHEAD_SECONDS, USAGE_KEEP_DAYS
 from .._exceptions import ConfigurationError
+from ._time import UtcDays, plausible_reset
 from .base import Admission, CacheEntry, QuotaState, Store
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "release_slot_row",
     "sync_row",
     "usage_cutoff_day",
+    "with_day_requests",
 ]
 
 
@@ -46,12 +48,16 @@ class LimiterRow:
 
     ``next_free``: the earliest start of the next per-second slot (GCRA theoretical arrival
     time). ``quota_used`` counts requests of the window that ends at ``reset_at`` (None: no
-    window yet).
+    window yet). ``last_now``: the latest clock reading an admission saw (to notice a clock
+    stepped back). ``day_requests``: admissions counted under the UTC ``day``.
     """
 
     next_free: float = 0.0
     quota_used: int = 0
     reset_at: float | None = None
+    last_now: float = 0.0
+    day: str | None = None
+    day_requests: int = 0
 
     def window_open(self, now: float) -> bool:
         """A quota window is running at ``now`` (it started and its reset has not passed)."""
@@ -62,27 +68,51 @@ class LimiterRow:
         return self.quota_used if self.window_open(now) else 0
 
     def reset_or_new_window(self, now: float) -> float:
-        """The reset of the running window, or that of a window starting at ``now``."""
+        """The reset of the running window (never read as more than
+        ``QUOTA_RESET_MAX_AHEAD_SECONDS`` ahead), or that of a window starting at ``now``."""
         if self.reset_at is not None and self.window_open(now):
-            return self.reset_at
+            return min(self.reset_at, now + QUOTA_RESET_MAX_AHEAD_SECONDS)
         return now + DAILY_WINDOW_SECONDS
 
 
-def admit_row(row: LimiterRow, *, now: float, interval: float, daily_limit: int) -> Admission:
-    """:meth:`Store.admit` on ``row`` (mutated only when admitted)."""
+def admit_row(
+    row: LimiterRow,
+    *,
+    now: float,
+    interval: float,
+    daily_limit: int,
+    day: str,
+    fresh: float | None = None,
+) -> Admission:
+    """:meth:`Store.admit` on ``row`` (mutated only when admitted).
+
+    ``fresh``: the clock at the moment the row is decided, when ``now`` may have been read
+    earlier (a caller that waited for a lock); it is what is compared with ``last_now``.
+    """
     used = row.used_at(now)
     if used >= daily_limit:
         return refusal(row, now=now, daily_limit=daily_limit)
+    seen = now if fresh is None else fresh
     row.reset_at = row.reset_or_new_window(now)
     row.quota_used = used + 1
+    if seen < row.last_now - interval:
+        # The clock was stepped back: move the schedule back with it.
+        row.next_free -= row.last_now - seen
+        row.last_now = seen
+    else:
+        row.last_now = max(row.last_now, seen)
     start = max(row.next_free, now)
     row.next_free = start + interval
+    if row.day != day:
+        row.day, row.day_requests = day, 0
+    row.day_requests += 1
     return Admission(
         admitted=True,
         wait=start - now,
         slot=start,
         quota_remaining=daily_limit - row.quota_used,
         reset_at=row.reset_at,
+        day=day,
     )
 
 
@@ -98,11 +128,16 @@ def refusal(row: LimiterRow, *, now: float, daily_limit: int) -> Admission:
     )
 
 
-def release_slot_row(row: LimiterRow, *, slot: float, interval: float) -> None:
-    """:meth:`Store.release_slot` on ``row``: compare-and-set of ``next_free``, quota unit back."""
+def release_slot_row(
+    row: LimiterRow, *, slot: float, interval: float, day: str | None = None
+) -> None:
+    """:meth:`Store.release_slot` on ``row``: compare-and-set of ``next_free``, quota unit back,
+    and the day's request count back while the row still counts that day."""
     if row.next_free == slot + interval:
         row.next_free = slot
     row.quota_used = max(row.quota_used - 1, 0)
+    if day is not None and row.day == day:
+        row.day_requests = max(row.day_requests - 1, 0)
 
 
 def sync_row(
@@ -118,9 +153,8 @@ def sync_row(
     if available is not None:
         used = max(used, daily_limit - available)
     row.quota_used = used
-    row.reset_at = (
-        reset_at if reset_at is not None and reset_at > now else row.reset_or_new_window(now)
-    )
+    reset = plausible_reset(reset_at, now)
+    row.reset_at = reset if reset is not None else row.reset_or_new_window(now)
 
 
 def mark_spent_row(
@@ -128,9 +162,8 @@ def mark_spent_row(
 ) -> float:
     """:meth:`Store.quota_mark_spent` on ``row``; returns the reset in force."""
     row.quota_used = daily_limit
-    row.reset_at = (
-        reset_at if reset_at is not None and reset_at > now else row.reset_or_new_window(now)
-    )
+    reset = plausible_reset(reset_at, now)
+    row.reset_at = reset if reset is not None else row.reset_or_new_window(now)
     return row.reset_at
 
 
@@ -141,8 +174,15 @@ def quota_state_row(row: LimiterRow, *, now: float, daily_limit: int) -> QuotaSt
         used=used,
         daily_limit=daily_limit,
         remaining=max(0, daily_limit - used),
-        reset_at=row.reset_at if row.window_open(now) else None,
+        reset_at=row.reset_or_new_window(now) if row.window_open(now) else None,
     )
+
+
+def with_day_requests(totals: dict[str, int], row: LimiterRow, day: str) -> dict[str, int]:
+    """``totals`` of ``day`` plus the admissions ``row`` still counts for that day."""
+    if row.day == day and row.day_requests > 0:
+        totals["requests"] = totals.get("requests", 0) + row.day_requests
+    return totals
 
 
 def usage_cutoff_day(day: str) -> str:
@@ -199,6 +239,7 @@ class MemoryStore(Store):
         self._ages: list[_AgeMark] = []
         self._seq = 0
         self._limiter = LimiterRow()
+        self._days = UtcDays()
         self._usage: dict[str, dict[str, int]] = {}
         self._flags: dict[str, float] = {}
 
@@ -303,12 +344,20 @@ class MemoryStore(Store):
     async def admit(self, *, now: float, interval: float, daily_limit: int) -> Admission:
         """Count one request and reserve the next slot unless the quota is spent."""
         self._check_open()
-        return admit_row(self._limiter, now=now, interval=interval, daily_limit=daily_limit)
+        row = self._limiter
+        counted_day, counted = row.day, row.day_requests
+        admission = admit_row(
+            row, now=now, interval=interval, daily_limit=daily_limit, day=self._days.of(now)
+        )
+        if counted_day is not None and counted_day != row.day and counted:
+            add_usage(self._usage, counted_day, {"requests": counted})
+        return admission
 
-    async def release_slot(self, *, slot: float, interval: float) -> None:
-        """Give back an unused slot (if it is still the last one) and its quota unit."""
+    async def release_slot(self, *, slot: float, interval: float, day: str | None = None) -> None:
+        """Give back an unused slot (if it is still the last one), its quota unit and its
+        request count."""
         self._check_open()
-        release_slot_row(self._limiter, slot=slot, interval=interval)
+        release_slot_row(self._limiter, slot=slot, interval=interval, day=day)
 
     async def quota_sync(
         self, *, now: float, daily_limit: int, available: int | None, reset_at: float | None
@@ -341,9 +390,9 @@ class MemoryStore(Store):
         add_usage(self._usage, day, counters)
 
     async def usage_get(self, day: str) -> dict[str, int]:
-        """The totals of ``day``."""
+        """The totals of ``day`` (with the requests admitted that day)."""
         self._check_open()
-        return dict(self._usage.get(day, {}))
+        return with_day_requests(dict(self._usage.get(day, {})), self._limiter, day)
 
     # -- flags -----------------------------------------------------------------------------------
 

@@ -22,22 +22,30 @@ Key layout, all under ``f"{prefix}:"`` (the prefix must differ per API key: two 
 same prefix share one limiter, quota and cache; it must also not be another prefix plus
 ``":"`` + something, or one app's cache namespace could contain the other's keys)::
 
-    {p}:lim              hash    n = next free slot, u = quota used, r = quota reset (epoch s)
+    {p}:lim              hash    n = next free slot, u = quota used, r = quota reset (epoch s),
+                                 l = the latest clock an admission saw
     {p}:c:e:<cache key>  hash    status, body, headers (JSON), stored_at, expires_at, tags (JSON)
     {p}:c:t:<tag>        set     cache keys indexed under the tag
     {p}:c:i:age          zset    cache key -> stored_at   (eviction: oldest first, then by key)
     {p}:c:i:keep         zset    cache key -> keep time   (cache_purge)
     {p}:c:i:gone         zset    cache key -> Redis-time ms when Redis expires the entry
-    {p}:u:d:<YYYY-MM-DD> hash    usage counter -> total (HINCRBY)
+    {p}:u:d:<YYYY-MM-DD> hash    usage counter -> total (HINCRBY; ``requests`` by the admit script)
     {p}:u:days           zset    days with counters (all score 0, ordered by name)
     {p}:f:<name>         string  ``until`` of a flag
 
-Every key has an expiry: entries live ``expires_at + keep - stored_at`` seconds (plus slack), a
-tag set and the indexes as long as their longest-lived entry, usage days
-``USAGE_KEEP_DAYS + 2`` days after their last write, flags until ``until`` (plus slack), the
-limiter row a day past its quota reset. Entries Redis expires are dropped from the indexes by
-the next cache write or count (the ``gone`` index says which); their tag sets keep a dangling
-member until they expire themselves, which ``cache_invalidate_tag`` ignores.
+Cache keys and flags expire: entries live ``expires_at + keep - stored_at`` seconds (plus
+slack), a tag set and the indexes as long as their longest-lived entry, flags until ``until``
+(plus slack). Entries Redis expires are dropped from the indexes by the next cache write or count
+(the ``gone`` index says which); their tag sets keep a dangling member until they expire
+themselves, which ``cache_invalidate_tag`` ignores.
+
+The limiter/quota row and the usage counters carry NO expiry (a key written by an older version
+loses its expiry at the next write): under a ``maxmemory-policy`` of ``volatile-*`` Redis evicts
+only keys with an expiry, so memory pressure can never restart the daily budget. Usage days older
+than ``USAGE_KEEP_DAYS`` are deleted explicitly. Under ``allkeys-*`` any key may be evicted; the
+store says so at WARNING when it connects (``CONFIG GET``; a server that refuses the command is
+noted at DEBUG), and each process passes the quota it last saw (used, reset) to the scripts as a
+floor, so the shared budget never restarts below what this process has seen spent.
 
 The cache bound is exact: the script that writes an entry also evicts the oldest beyond
 ``max_entries``. The store never sees the API key (cache keys and bodies come without it).
@@ -66,13 +74,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from .._constants import DAILY_WINDOW_SECONDS, USAGE_KEEP_DAYS
+from .._constants import DAILY_WINDOW_SECONDS, LOGGER_NAME, QUOTA_RESET_MAX_AHEAD_SECONDS
 from .._exceptions import ConfigurationError
+from ._time import UtcDays
 from .base import Admission, CacheEntry, QuotaState, Store
 from .memory import MemoryStore, check_lease_ttl, check_max_points, usage_cutoff_day
 
@@ -111,8 +121,10 @@ FALLBACK_MAX_ENTRIES = 1000
 #: per script in :meth:`RedisStore.cache_purge`: bounds how long one script blocks Redis.
 _BATCH = 500
 _MS = 1000.0
-_DAY_SECONDS = 86_400.0
-_USAGE_EXPIRY_SECONDS = (USAGE_KEEP_DAYS + 2) * _DAY_SECONDS
+#: ``maxmemory-policy`` values under which Redis may evict keys without an expiry.
+_EVICTS_ANY_KEY = "allkeys-"
+
+logger = logging.getLogger(LOGGER_NAME)
 
 # -- Lua --------------------------------------------------------------------------------------
 # Numbers cross the Lua boundary as strings: Lua numbers are returned to clients truncated to
@@ -132,48 +144,76 @@ end
 
 _LUA_LIMITER = (
     _LUA_COMMON
+    + f"""
+local MAX_AHEAD = {QUOTA_RESET_MAX_AHEAD_SECONDS!r}
+"""
     + """
 local KEY = KEYS[1]
+-- A stored reset is never read as more than MAX_AHEAD ahead (an implausible server header).
 local function load(now)
-  local row = redis.call('HMGET', KEY, 'n', 'u', 'r')
+  local row = redis.call('HMGET', KEY, 'n', 'u', 'r', 'l')
   local reset = tonumber(row[3])
   local open = reset ~= nil and now < reset
+  if open then reset = math.min(reset, now + MAX_AHEAD) end
   local used = open and (tonumber(row[2]) or 0) or 0
-  return tonumber(row[1]) or 0, used, reset, open
+  return tonumber(row[1]) or 0, used, reset, open, tonumber(row[4]) or 0
 end
-local function save(now, next_free, used, reset, window)
+-- The quota this process last saw: the shared count never restarts below it (allkeys-*
+-- eviction) while its reset lies ahead.
+local function floor(now, used, reset, open, floor_used, floor_reset)
+  if floor_used ~= nil and floor_reset ~= nil and now < floor_reset and floor_used > used then
+    used = floor_used
+    if not open then reset, open = math.min(floor_reset, now + MAX_AHEAD), true end
+  end
+  return used, reset, open
+end
+-- No expiry: under volatile-* Redis never evicts the limiter and quota (PERSIST drops the
+-- expiry an older version set).
+local function save(next_free, used, reset)
   redis.call('HSET', KEY, 'n', num(next_free), 'u', int(used), 'r', num(reset))
-  local last = math.max(reset, next_free, now)
-  redis.call('PEXPIRE', KEY, int(math.ceil((last - now + window) * 1000)))
+  redis.call('PERSIST', KEY)
 end
 local function new_reset(now, given, reset, open, window)
-  if given ~= nil and given > now then return given end
+  if given ~= nil and given > now and given <= now + MAX_AHEAD then return given end
   if open then return reset end
   return now + window
 end
 """
 )
 
-# ARGV: now ('' = Redis TIME), interval, daily_limit, window.
-# Returns {admitted, now, slot, used, reset ('' = none)}.
+# KEYS: the limiter row, the usage hash of the caller's day, the days index.
+# ARGV: now ('' = Redis TIME), interval, daily_limit, window, floor used, floor reset ('' =
+# none), the day. Returns {admitted, now, slot, used, reset ('' = none)}.
 _ADMIT = (
     _LUA_LIMITER
     + """
 local now = clock(ARGV[1])
 local interval, limit, window = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local next_free, used, reset, open = load(now)
+local next_free, used, reset, open, last_now = load(now)
+used, reset, open = floor(now, used, reset, open, tonumber(ARGV[5]), tonumber(ARGV[6]))
 if used >= limit then
   return {0, num(now), '0', used, open and num(reset) or ''}
 end
 if not open then reset = now + window end
 used = used + 1
+if now < last_now - interval then
+  -- The clock was stepped back: move the slot schedule back with it.
+  next_free = next_free - (last_now - now)
+  last_now = now
+else
+  last_now = math.max(last_now, now)
+end
 local slot = math.max(next_free, now)
-save(now, slot + interval, used, reset, window)
+save(slot + interval, used, reset)
+redis.call('HSET', KEY, 'l', num(last_now))
+redis.call('HINCRBY', KEYS[2], 'requests', 1)
+redis.call('ZADD', KEYS[3], 0, ARGV[7])
 return {1, num(now), num(slot), used, num(reset)}
 """
 )
 
-# ARGV: slot, interval. A missing row (never admitted, or expired) has nothing to give back.
+# KEYS: the limiter row[, the usage hash of the admission's day]. ARGV: slot, interval. A
+# missing row (never admitted, or evicted) has nothing to give back.
 _RELEASE_SLOT = """
 local row = redis.call('HMGET', KEYS[1], 'n', 'u')
 if not row[1] then return 0 end
@@ -182,6 +222,9 @@ if tonumber(row[1]) == slot + interval then
   redis.call('HSET', KEYS[1], 'n', ARGV[1])
 end
 redis.call('HSET', KEYS[1], 'u', string.format('%d', math.max((tonumber(row[2]) or 0) - 1, 0)))
+if KEYS[2] and (tonumber(redis.call('HGET', KEYS[2], 'requests')) or 0) > 0 then
+  redis.call('HINCRBY', KEYS[2], 'requests', -1)
+end
 return 1
 """
 
@@ -193,7 +236,7 @@ local now = clock(ARGV[1])
 local limit, available, window = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[5])
 local next_free, used, reset, open = load(now)
 if available ~= nil then used = math.max(used, limit - available) end
-save(now, next_free, used, new_reset(now, tonumber(ARGV[4]), reset, open, window), window)
+save(next_free, used, new_reset(now, tonumber(ARGV[4]), reset, open, window))
 return 1
 """
 )
@@ -206,17 +249,18 @@ local now = clock(ARGV[1])
 local limit, window = tonumber(ARGV[2]), tonumber(ARGV[4])
 local next_free, used, reset, open = load(now)
 reset = new_reset(now, tonumber(ARGV[3]), reset, open, window)
-save(now, next_free, limit, reset, window)
+save(next_free, limit, reset)
 return num(reset)
 """
 )
 
-# ARGV: now. Returns {used, reset ('' = no window running)}.
+# ARGV: now, floor used, floor reset ('' = none). Returns {used, reset ('' = no window)}.
 _QUOTA_STATE = (
     _LUA_LIMITER
     + """
 local now = clock(ARGV[1])
 local next_free, used, reset, open = load(now)
+used, reset, open = floor(now, used, reset, open, tonumber(ARGV[2]), tonumber(ARGV[3]))
 return {used, open and num(reset) or ''}
 """
 )
@@ -372,8 +416,9 @@ def _glob_escape(text: str) -> str:
 
 
 def _arg(value: float | None) -> float | str:
-    """A script argument: the number, or '' for None."""
-    return "" if value is None else value
+    """A script argument: the number, or '' for None (and for a number that is not finite,
+    which the scripts must never compare)."""
+    return "" if value is None or not math.isfinite(value) else value
 
 
 def _float(raw: bytes | str) -> float:
@@ -442,6 +487,10 @@ class RedisStore(Store):
         self._offset = 0.0
         self._offset_error = math.inf
         self._offset_at = 0.0
+        self._days = UtcDays()
+        # The quota this process last saw (used, reset; Redis time): a floor for the scripts.
+        self._floor_used = 0
+        self._floor_reset: float | None = None
 
     @property
     def prefix(self) -> str:
@@ -484,6 +533,7 @@ class RedisStore(Store):
                     before = self._monotonic()
                     seconds, microseconds = await client.time()
                     self._learn_offset(seconds + microseconds / 1e6, before, self._monotonic())
+                await self._check_eviction_policy(client)
             except BaseException:
                 await client.aclose()
                 raise
@@ -491,6 +541,26 @@ class RedisStore(Store):
                 name: client.register_script(source) for name, source in _SCRIPTS.items()
             }
             self._client = client
+
+    async def _check_eviction_policy(self, client: Redis) -> None:
+        """Say at WARNING when Redis may evict the limiter and quota (``allkeys-*``)."""
+        from redis.exceptions import ResponseError
+
+        try:
+            reply = await client.config_get("maxmemory-policy")
+        except ResponseError as exc:  # ACLs, managed Redis: CONFIG is often refused
+            logger.debug("cannot read Redis maxmemory-policy (%s); not checked", exc)
+            return
+        raw = next(iter(cast("dict[Any, Any]", reply).values()), b"")
+        policy = raw.decode() if isinstance(raw, bytes) else str(raw)
+        if policy.startswith(_EVICTS_ANY_KEY):
+            logger.warning(
+                "Redis maxmemory-policy is %s: under memory pressure Redis may evict the shared "
+                "limiter, quota and usage keys; each process keeps the daily budget from "
+                "restarting below what it has seen spent, but requests_today may lose counts. "
+                "Use a volatile-* policy or noeviction for the ticketmaster_async keys",
+                policy,
+            )
 
     async def _conn(self) -> Redis:
         if self._closed:
@@ -630,22 +700,45 @@ class RedisStore(Store):
 
     # -- per-second limiter + daily quota -----------------------------------------------------
 
+    def _saw_quota(self, used: int, reset: float | None) -> None:
+        """Remember the quota a script reported: the floor passed to the next ones."""
+        if reset is None:
+            return
+        if self._floor_reset is None or reset != self._floor_reset:
+            self._floor_used, self._floor_reset = used, reset
+        else:
+            self._floor_used = max(self._floor_used, used)
+
+    def _floor_args(self) -> list[float | str]:
+        return [self._floor_used, _arg(self._floor_reset)]
+
     async def admit(self, *, now: float, interval: float, daily_limit: int) -> Admission:
-        """Count one request and reserve the next slot unless the quota is spent: one script on
-        Redis time (``slot`` and ``reset_at`` are Redis time; ``wait`` counts from this call)."""
+        """Count one request (quota and the day's ``requests``) and reserve the next slot
+        unless the quota is spent: one script on Redis time (``slot`` and ``reset_at`` are Redis
+        time; ``wait`` counts from this call)."""
         sent = self._monotonic()
+        day = self._days.of(now)
         admitted, used_now, slot, used, reset = await self._run(
             "admit",
-            [self._limiter_key],
-            [self._now(now), interval, daily_limit, DAILY_WINDOW_SECONDS],
+            [self._limiter_key, self._day_prefix + day, self._days_key],
+            [
+                self._now(now),
+                interval,
+                daily_limit,
+                DAILY_WINDOW_SECONDS,
+                *self._floor_args(),
+                day,
+            ],
         )
+        reset_at = _opt_float(reset)
+        self._saw_quota(int(used), reset_at)
         if not int(admitted):
             return Admission(
                 admitted=False,
                 wait=0.0,
                 slot=0.0,
                 quota_remaining=max(0, daily_limit - int(used)),
-                reset_at=_opt_float(reset),
+                reset_at=reset_at,
             )
         if self._use_server_time:
             self._learn_offset(_float(used_now), sent, self._monotonic())
@@ -658,19 +751,23 @@ class RedisStore(Store):
             wait=wait,
             slot=_float(slot),
             quota_remaining=daily_limit - int(used),
-            reset_at=_opt_float(reset),
+            reset_at=reset_at,
+            day=day,
         )
 
-    async def release_slot(self, *, slot: float, interval: float) -> None:
-        """Give back an unused slot (compare-and-set: only if no later slot was reserved since)
-        and its quota unit, in one script."""
-        await self._run("release_slot", [self._limiter_key], [slot, interval])
+    async def release_slot(self, *, slot: float, interval: float, day: str | None = None) -> None:
+        """Give back an unused slot (compare-and-set: only if no later slot was reserved since),
+        its quota unit and its count in ``day``'s requests, in one script."""
+        keys = [self._limiter_key] if day is None else [self._limiter_key, self._day_prefix + day]
+        await self._run("release_slot", keys, [slot, interval])
+        self._floor_used = max(0, self._floor_used - 1)
 
     async def quota_sync(
         self, *, now: float, daily_limit: int, available: int | None, reset_at: float | None
     ) -> None:
         """Apply the server's view of the quota in one script; it can only lower what is left
-        and set a reset in the future (of Redis time)."""
+        and set a reset in the future (of Redis time), at most
+        ``QUOTA_RESET_MAX_AHEAD_SECONDS`` ahead."""
         if available is None and reset_at is None:
             return
         await self._run(
@@ -683,16 +780,22 @@ class RedisStore(Store):
         self, *, now: float, daily_limit: int, reset_at: float | None
     ) -> float:
         """Nothing is left until the returned reset time (one script)."""
-        reset = await self._run(
-            "quota_mark_spent",
-            [self._limiter_key],
-            [self._now(now), daily_limit, _arg(reset_at), DAILY_WINDOW_SECONDS],
+        reset = _float(
+            await self._run(
+                "quota_mark_spent",
+                [self._limiter_key],
+                [self._now(now), daily_limit, _arg(reset_at), DAILY_WINDOW_SECONDS],
+            )
         )
-        return _float(reset)
+        self._saw_quota(daily_limit, reset)
+        return reset
 
     async def quota_state(self, *, now: float, daily_limit: int) -> QuotaState:
-        """Read the quota (a window whose reset passed reads as fresh)."""
-        used, reset = await self._run("quota_state", [self._limiter_key], [self._now(now)])
+        """Read the quota (a window whose reset passed reads as fresh; never below what this
+        process last saw while that window runs)."""
+        used, reset = await self._run(
+            "quota_state", [self._limiter_key], [self._now(now), *self._floor_args()]
+        )
         return QuotaState(
             used=int(used),
             daily_limit=daily_limit,
@@ -704,18 +807,18 @@ class RedisStore(Store):
 
     async def usage_add(self, day: str, counters: Mapping[str, int]) -> None:
         """Add ``counters`` to ``day``: one ``MULTI`` pipeline of ``HINCRBY``; the first write of
-        a day by this store drops days older than the keep period."""
+        a day by this store drops days older than the keep period (usage keys never expire)."""
         if not counters:
             return
         client = await self._conn()
         key = self._day_prefix + day
-        expiry = math.ceil(_USAGE_EXPIRY_SECONDS)
         async with client.pipeline(transaction=True) as pipe:
             for name, value in counters.items():
                 pipe.hincrby(key, name, value)
-            pipe.expire(key, expiry)
+            # No expiry (see the module docstring): old days are deleted below.
+            pipe.persist(key)
             pipe.zadd(self._days_key, {day: 0})
-            pipe.expire(self._days_key, expiry)
+            pipe.persist(self._days_key)
             await pipe.execute()
         if self._usage_purged_for != day:
             self._usage_purged_for = day

@@ -20,6 +20,16 @@ with ``synchronous = NORMAL``, where a commit appends to the WAL without fsync. 
 sends the statement to the worker, which reports, retries or recovers as before. Bulk statements
 (eviction, purge, clear, count) always run on the worker.
 
+The admission statement also counts the request under its UTC day on the limiter row (a trigger
+moves a finished day's count into the usage table), so ``requests_today`` is exactly what was
+admitted even when a process is killed; and it notices a wall clock stepped back against the
+latest clock it saw (``last_now``), judged at the time the statement runs (see
+:meth:`SQLiteStore.admit`), and moves the slot schedule back with it.
+
+The file and its -wal/-shm are made private (``STORE_FILE_MODE``) at open, existing ones too (one
+WARNING when they cannot be). The aiosqlite worker thread is a daemon that never prints a
+traceback (:mod:`._worker`): a program that never closes its store still exits.
+
 The schema carries a version (``PRAGMA user_version``) and migrates forward; a file from a newer
 version is refused, never rewritten. A corrupt file is moved aside to
 ``<path>.corrupt-<timestamp>`` (with its -wal/-shm) and rebuilt, at open or when a statement
@@ -51,6 +61,8 @@ import json
 import logging
 import os
 import sqlite3
+import stat
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar, cast
@@ -62,6 +74,7 @@ from .._constants import (
     CACHE_EVICTION_SLACK_DIVISOR,
     DAILY_WINDOW_SECONDS,
     LOGGER_NAME,
+    QUOTA_RESET_MAX_AHEAD_SECONDS,
     SQLITE_BUSY_TIMEOUT_MS,
     SQLITE_LOOP_MAX_BODY_BYTES,
     SQLITE_LOOP_WAL_CHECK_EVERY,
@@ -71,6 +84,8 @@ from .._constants import (
     STORE_FILE_MODE,
 )
 from .._exceptions import ConfigurationError
+from . import _worker
+from ._time import UtcDays, plausible_reset
 from .base import Admission, CacheEntry, QuotaState, Store
 from .memory import (
     LimiterRow,
@@ -158,6 +173,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         END""",
     ),
     (
+        # The latest clock an admission saw (a clock stepped back is noticed against it), and
+        # the admissions of the current UTC day, counted by the admission statement itself so
+        # that requests_today never lags the quota (a killed process has nothing to flush).
+        "ALTER TABLE limiter ADD COLUMN last_now REAL NOT NULL DEFAULT 0",
+        "ALTER TABLE limiter ADD COLUMN day TEXT",
+        "ALTER TABLE limiter ADD COLUMN day_requests INTEGER NOT NULL DEFAULT 0",
+        # When the day changes, the finished day's count joins the usage table (same
+        # statement, same transaction).
+        """CREATE TRIGGER limiter_day_rollover AFTER UPDATE OF day ON limiter
+        WHEN old.day IS NOT NULL AND old.day IS NOT new.day AND old.day_requests > 0 BEGIN
+            INSERT INTO usage (day, name, value) VALUES (old.day, 'requests', old.day_requests)
+            ON CONFLICT (day, name) DO UPDATE SET value = value + excluded.value;
+        END""",
+    ),
+    (
         # Watches and price history (version 0.2): durable, never touched by the cache's bound,
         # cache_clear or cache_purge.
         """CREATE TABLE IF NOT EXISTS watch_state (
@@ -184,29 +214,46 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-# ``reset_at > :now`` is NULL (false) when no window started: the window then starts now.
+# ``reset_at > :now`` is NULL (false) when no window started: the window then starts now. A
+# stored reset is never read as more than :max_ahead ahead (an implausible server header).
 _USED_NOW = "CASE WHEN reset_at > :now THEN quota_used ELSE 0 END"
-_RESET_NOW = "CASE WHEN reset_at > :now THEN reset_at ELSE :now + :window END"
-
-_ADMIT = f"""
+_RESET_NOW = (
+    "CASE WHEN reset_at > :now THEN min(reset_at, :now + :max_ahead) ELSE :now + :window END"
+)
+# ``fresh`` is the clock when the statement runs (see ``SQLiteStore.admit``); before it by more
+# than one interval, ``last_now`` says the clock was stepped back: the schedule moves back too.
+_STEPPED_BACK = "fresh < last_now - :interval"
+_NEXT_FREE = f"CASE WHEN {_STEPPED_BACK} THEN next_free - (last_now - fresh) ELSE next_free END"
+_ADMIT_TEMPLATE = f"""
 UPDATE limiter SET
     quota_used = {_USED_NOW} + 1,
     reset_at = {_RESET_NOW},
-    last_slot = max(next_free, :now),
-    next_free = max(next_free, :now) + :interval
-WHERE id = 1 AND {_USED_NOW} < :daily_limit
+    last_slot = max({_NEXT_FREE}, :now),
+    next_free = max({_NEXT_FREE}, :now) + :interval,
+    last_now = CASE WHEN {_STEPPED_BACK} THEN fresh ELSE max(last_now, fresh) END,
+    day_requests = CASE WHEN day IS :day THEN day_requests + 1 ELSE 1 END,
+    day = :day
+{{source}}WHERE id = 1 AND {_USED_NOW} < :daily_limit
 RETURNING last_slot, quota_used, reset_at
 """
+# On the loop thread the statement runs at once: the clock read just before it is fresh.
+_ADMIT_NOW = _ADMIT_TEMPLATE.replace("fresh", ":fresh").format(source="")
+# On the worker thread it may first wait for another process's lock: the clock is read when
+# it runs (our reading plus the time waited, from a function SQLite calls under the lock).
+_ADMIT_AFTER_WAIT = (
+    "WITH clock(fresh) AS MATERIALIZED (SELECT :now + tm_elapsed(:sent))"
+    + _ADMIT_TEMPLATE.format(source="FROM clock ")
+)
+_ELAPSED_FUNCTION = "tm_elapsed"
 _RELEASE_SLOT = """
 UPDATE limiter SET
     next_free = CASE WHEN next_free = :slot + :interval THEN :slot ELSE next_free END,
-    quota_used = max(quota_used - 1, 0)
+    quota_used = max(quota_used - 1, 0),
+    day_requests = CASE WHEN day IS :day THEN max(day_requests - 1, 0) ELSE day_requests END
 WHERE id = 1
 """
-_NEW_RESET = (
-    "CASE WHEN :reset IS NOT NULL AND :reset > :now THEN :reset "
-    "WHEN reset_at > :now THEN reset_at ELSE :now + :window END"
-)
+# :reset is already checked (``plausible_reset``): NULL or a future, plausible time.
+_NEW_RESET = f"CASE WHEN :reset IS NOT NULL THEN :reset ELSE {_RESET_NOW} END"
 _QUOTA_SYNC = f"""
 UPDATE limiter SET
     quota_used = CASE WHEN :available IS NULL THEN {_USED_NOW}
@@ -219,8 +266,19 @@ UPDATE limiter SET quota_used = :daily_limit, reset_at = {_NEW_RESET}
 WHERE id = 1
 RETURNING reset_at
 """
-_LIMITER_ROW = "SELECT next_free, quota_used, reset_at FROM limiter WHERE id = 1"
-_LIMITER_WRITE = "UPDATE limiter SET next_free = ?, quota_used = ?, reset_at = ? WHERE id = 1"
+_LIMITER_ROW = (
+    "SELECT next_free, quota_used, reset_at, last_now, day, day_requests FROM limiter WHERE id = 1"
+)
+_LIMITER_WRITE = """
+UPDATE limiter SET next_free = ?, quota_used = ?, reset_at = ?, last_now = ?, day = ?,
+    day_requests = ?
+WHERE id = 1
+"""
+_USAGE_GET = """
+SELECT name, value FROM usage WHERE day = :day
+UNION ALL
+SELECT 'requests', day_requests FROM limiter WHERE id = 1 AND day = :day AND day_requests > 0
+"""
 
 _CACHE_GET = "SELECT status, body, headers, stored_at, expires_at FROM cache WHERE key = ?"
 # Bodies over the size bound are left to the worker thread (NULL here); length() of a BLOB
@@ -267,6 +325,31 @@ def _is_corruption(exc: BaseException) -> bool:
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     # sqlite_errorcode only exists from Python 3.11: the message is what 3.10 offers.
     return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _elapsed_since(sent: float) -> float:
+    """Seconds on this process's monotonic clock since ``sent`` (SQLite calls it, under the
+    write lock, on the worker thread)."""
+    return max(0.0, time.monotonic() - sent)
+
+
+def _float_or_none(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _row_of(values: Sequence[Any]) -> LimiterRow:
+    next_free, quota_used, reset_at, last_now, day, day_requests = values
+    return LimiterRow(
+        next_free=float(next_free),
+        quota_used=int(quota_used),
+        reset_at=_float_or_none(reset_at),
+        last_now=float(last_now),
+        day=None if day is None else str(day),
+        day_requests=int(day_requests),
+    )
 
 
 def _file_identity(path: str) -> tuple[int, int] | None:
@@ -320,6 +403,8 @@ class SQLiteStore(Store):
         self._fast_commits = 0
         self._checkpointing: asyncio.Task[None] | None = None
         self._housekeeping: set[asyncio.Task[None]] = set()
+        self._days = UtcDays()
+        self._mode_warned = False
 
     @property
     def path(self) -> str:
@@ -472,16 +557,21 @@ class SQLiteStore(Store):
         in_memory = self._path == MEMORY_PATH
         if not in_memory:
             self._create_file()
-        db = await aiosqlite.connect(
+        connection = aiosqlite.connect(
             self._path,
             isolation_level=None,
             timeout=self._busy_timeout_ms / _MILLISECONDS,
         )
+        # Its worker thread must never keep the process alive (a store never closed) nor print
+        # a traceback (a statement finishing after the event loop closed).
+        _worker.make_quiet_daemon(connection)
+        db = await connection
         try:
             await db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            await db.create_function(_ELAPSED_FUNCTION, 1, _elapsed_since)
             if not in_memory:
                 await self._enable_wal(db)
-                self._restrict_side_files()
+                self._restrict_file_modes()
             await db.execute("PRAGMA synchronous = NORMAL")
             await self._migrate(db)
         except BaseException:
@@ -513,11 +603,32 @@ class SQLiteStore(Store):
         os.close(fd)
         self._file_id = _file_identity(self._path)
 
-    def _restrict_side_files(self) -> None:
-        # SQLite gives -wal/-shm the mode of the database; this only repairs older files.
-        for suffix in ("-wal", "-shm"):
-            with contextlib.suppress(OSError):
-                os.chmod(self._path + suffix, STORE_FILE_MODE)
+    def _restrict_file_modes(self) -> None:
+        """Make the file and its -wal/-shm private (``STORE_FILE_MODE``): a file created by an
+        older version or another tool may be readable by others. SQLite gives new -wal/-shm the
+        mode of the database. One WARNING per store when a file cannot be changed (another
+        user's file)."""
+        refused: list[str] = []
+        for suffix in ("", "-wal", "-shm"):
+            path = self._path + suffix
+            try:
+                mode = stat.S_IMODE(os.stat(path).st_mode)
+            except OSError:
+                continue  # no such side file (yet)
+            if mode & ~STORE_FILE_MODE == 0:
+                continue
+            try:
+                os.chmod(path, STORE_FILE_MODE)
+            except OSError as exc:
+                refused.append(f"{os.path.basename(path)} ({oct(mode)}: {exc.strerror})")
+        if refused and not self._mode_warned:
+            self._mode_warned = True
+            logger.warning(
+                "cannot make the state file private (mode %s): %s; it holds cached answers and "
+                "quota state: restrict it or its directory yourself",
+                oct(STORE_FILE_MODE),
+                ", ".join(refused),
+            )
 
     async def _migrate(self, db: aiosqlite.Connection) -> None:
         version = await self._user_version(db)
@@ -635,9 +746,19 @@ class SQLiteStore(Store):
 
         async def body(db: aiosqlite.Connection) -> _T:
             rows = list(await db.execute_fetchall(_LIMITER_ROW))
-            row = LimiterRow(float(rows[0][0]), int(rows[0][1]), rows[0][2])
+            row = _row_of(rows[0])
             result = decide(row)
-            await db.execute(_LIMITER_WRITE, (row.next_free, row.quota_used, row.reset_at))
+            await db.execute(
+                _LIMITER_WRITE,
+                (
+                    row.next_free,
+                    row.quota_used,
+                    row.reset_at,
+                    row.last_now,
+                    row.day,
+                    row.day_requests,
+                ),
+            )
             return result
 
         return await self._transaction(body)
@@ -722,22 +843,43 @@ class SQLiteStore(Store):
     # -- per-second limiter + daily quota -----------------------------------------------------
 
     async def admit(self, *, now: float, interval: float, daily_limit: int) -> Admission:
-        """Count one request and reserve the next slot unless the quota is spent: one
-        ``UPDATE ... RETURNING``, on the loop thread unless another process holds the file."""
+        """Count one request (quota and the day's ``requests``) and reserve the next slot unless
+        the quota is spent: one ``UPDATE ... RETURNING``, on the loop thread unless another
+        process holds the file.
+
+        The clock compared with ``last_now`` (a clock stepped back) is the one when the
+        statement runs: on the loop thread ``now`` plus the few microseconds since; on the
+        worker thread, where the statement may first wait for another process's write lock,
+        ``now`` plus the time waited, read by a SQL function under the lock. A caller's stale
+        ``now`` is therefore never taken for a clock stepped back."""
+        sent = time.monotonic()
+        day = self._days.of(now)
         # Not connected yet (learn the version first), or SQLite < 3.35 (no RETURNING).
         if (self._db is None or self._tx_lock is not None) and await self._legacy():
             return await self._update_limiter(
-                lambda row: admit_row(row, now=now, interval=interval, daily_limit=daily_limit)
+                lambda row: admit_row(
+                    row,
+                    now=now,
+                    interval=interval,
+                    daily_limit=daily_limit,
+                    day=day,
+                    fresh=now + _elapsed_since(sent),
+                )
             )
-        rows = await self._write_returning(
-            _ADMIT,
-            {
-                "now": now,
-                "interval": interval,
-                "daily_limit": daily_limit,
-                "window": DAILY_WINDOW_SECONDS,
-            },
-        )
+        params = {
+            "now": now,
+            "interval": interval,
+            "daily_limit": daily_limit,
+            "window": DAILY_WINDOW_SECONDS,
+            "max_ahead": QUOTA_RESET_MAX_AHEAD_SECONDS,
+            "day": day,
+        }
+        done = self._fast_run(_ADMIT_NOW, {**params, "fresh": now + _elapsed_since(sent)})
+        if done is not None:
+            await self._fast_committed()
+            rows = done[0]
+        else:
+            rows = await self._fetchall(_ADMIT_AFTER_WAIT, {**params, "sent": sent})
         if rows:
             slot, used, reset_at = rows[0]
             return Admission(
@@ -746,6 +888,7 @@ class SQLiteStore(Store):
                 slot=slot,
                 quota_remaining=daily_limit - used,
                 reset_at=reset_at,
+                day=day,
             )
         # Refused (the rare path): report the state that refused it.
         return refusal(await self._limiter_row(), now=now, daily_limit=daily_limit)
@@ -757,18 +900,19 @@ class SQLiteStore(Store):
 
     async def _limiter_row(self) -> LimiterRow:
         rows = await self._read(_LIMITER_ROW)
-        return LimiterRow(float(rows[0][0]), int(rows[0][1]), rows[0][2])
+        return _row_of(rows[0])
 
-    async def release_slot(self, *, slot: float, interval: float) -> None:
-        """Give back an unused slot (compare-and-set: only if no later slot was reserved since)
-        and its quota unit, in one statement."""
-        await self._write(_RELEASE_SLOT, {"slot": slot, "interval": interval})
+    async def release_slot(self, *, slot: float, interval: float, day: str | None = None) -> None:
+        """Give back an unused slot (compare-and-set: only if no later slot was reserved since),
+        its quota unit and its count in ``day``'s requests (while the row still counts that
+        day), in one statement."""
+        await self._write(_RELEASE_SLOT, {"slot": slot, "interval": interval, "day": day})
 
     async def quota_sync(
         self, *, now: float, daily_limit: int, available: int | None, reset_at: float | None
     ) -> None:
         """Apply the server's view of the quota in one statement; it can only lower what is
-        left and set a future reset."""
+        left and set a future, plausible reset."""
         if available is None and reset_at is None:
             return
         await self._write(
@@ -777,8 +921,9 @@ class SQLiteStore(Store):
                 "now": now,
                 "daily_limit": daily_limit,
                 "available": available,
-                "reset": reset_at,
+                "reset": plausible_reset(reset_at, now),
                 "window": DAILY_WINDOW_SECONDS,
+                "max_ahead": QUOTA_RESET_MAX_AHEAD_SECONDS,
             },
         )
 
@@ -795,8 +940,9 @@ class SQLiteStore(Store):
             {
                 "now": now,
                 "daily_limit": daily_limit,
-                "reset": reset_at,
+                "reset": plausible_reset(reset_at, now),
                 "window": DAILY_WINDOW_SECONDS,
+                "max_ahead": QUOTA_RESET_MAX_AHEAD_SECONDS,
             },
         )
         return float(rows[0][0])
@@ -818,9 +964,12 @@ class SQLiteStore(Store):
             await self._write("DELETE FROM usage WHERE day < ?", (usage_cutoff_day(day),))
 
     async def usage_get(self, day: str) -> dict[str, int]:
-        """The totals of ``day`` across every process."""
-        rows = await self._read("SELECT name, value FROM usage WHERE day = ?", (day,))
-        return {str(name): int(value) for name, value in rows}
+        """The totals of ``day`` across every process (``requests``: with the admissions the
+        limiter row counts for that day)."""
+        totals: dict[str, int] = {}
+        for name, value in await self._read(_USAGE_GET, {"day": day}):
+            totals[str(name)] = totals.get(str(name), 0) + int(value)
+        return totals
 
     # -- flags -----------------------------------------------------------------------------------
 
