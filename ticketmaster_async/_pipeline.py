@@ -30,7 +30,12 @@ from ._breaker import BreakerState, CircuitBreaker
 from ._cache import cache_key
 from ._commerce import is_commerce_event_not_found
 from ._config import Settings
-from ._constants import CACHE_HIT_YIELD_EVERY, LOGGER_NAME, NEGATIVE_CACHE_TTL
+from ._constants import (
+    CACHE_HIT_YIELD_EVERY,
+    LOGGER_NAME,
+    NEGATIVE_CACHE_TTL,
+    PRICE_HISTORY_MAX_POINTS,
+)
 from ._exceptions import (
     APIConnectionError,
     CircuitOpenError,
@@ -72,6 +77,8 @@ class Answer:
     status: int
     body: bytes
     source: Literal["cache", "network", "stale"]
+    #: When the API produced it (epoch seconds): when it was stored, for a cached answer.
+    fetched_at: float = 0.0
 
 
 @dataclass(eq=False)
@@ -172,7 +179,7 @@ class Pipeline:
                 self.metrics.count(CACHE_HITS)
                 self._maybe_flush()
                 await self._share_the_loop()
-                return Answer(entry.status, entry.body, "cache")
+                return Answer(entry.status, entry.body, "cache", entry.stored_at)
         self.metrics.count(CACHE_MISSES)
         flight = self._inflight.get(key)
         if flight is not None:
@@ -256,14 +263,14 @@ class Pipeline:
                     path,
                     type(exc).__name__,
                 )
-                return Answer(entry.status, entry.body, "stale")
+                return Answer(entry.status, entry.body, "stale", entry.stored_at)
             logger.error("GET %s failed: %s", path, exc)
             raise
         except TicketmasterError as exc:
             logger.error("GET %s failed: %s", path, exc)
             raise
-        self._cache_put(key, raw, tags)
-        return Answer(raw.status, raw.body, "network")
+        stored_at = self._cache_put(key, raw, tags)
+        return Answer(raw.status, raw.body, "network", stored_at)
 
     async def _attempt(
         self,
@@ -417,7 +424,8 @@ class Pipeline:
         # read straddled the end of a flight would start a second one.
         return self._pending.get(key, entry)
 
-    def _cache_put(self, key: str, raw: RawResponse, tags: Sequence[str]) -> None:
+    def _cache_put(self, key: str, raw: RawResponse, tags: Sequence[str]) -> float:
+        """Write the answer in the background; returns its time (``stored_at``)."""
         now = self._clock()
         if raw.status == 404:
             expires, keep = now + NEGATIVE_CACHE_TTL, 0.0
@@ -434,6 +442,7 @@ class Pipeline:
         )
         self._pending[key] = entry
         self._spawn(self._cache_write(entry, tuple(tags), keep), what="cache write")
+        return now
 
     async def _cache_write(self, entry: CacheEntry, tags: tuple[str, ...], keep: float) -> None:
         try:
@@ -441,6 +450,63 @@ class Pipeline:
         finally:
             if self._pending.get(entry.key) is entry:
                 del self._pending[entry.key]
+
+    async def cached(self, path: str, params: Mapping[str, str]) -> Answer | None:
+        """The fresh cached answer for ``GET path?params`` (a cache hit), or None: nothing is
+        sent and a miss is not counted (the caller asks the API its own way)."""
+        entry = await self._cache_get(cache_key(path, params))
+        if entry is None or not entry.is_fresh(self._clock()):
+            return None
+        self.metrics.count(CACHE_HITS)
+        await self._share_the_loop()
+        return Answer(entry.status, entry.body, "cache", entry.stored_at)
+
+    def warm(
+        self,
+        items: Sequence[tuple[str, Mapping[str, str], bytes, Sequence[str]]],
+        *,
+        stored_at: float,
+    ) -> None:
+        """Cache answers the API gave inside another answer (the events of a search page under
+        their details keys): ``(path, params, body, tags)`` each, fresh from ``stored_at``,
+        written in one batch in the background (readable at once by this process)."""
+        if not items:
+            return
+        expires = stored_at + self.settings.cache_ttl
+        batch = [
+            (
+                CacheEntry(
+                    key=cache_key(path, params),
+                    status=200,
+                    body=body,
+                    stored_at=stored_at,
+                    expires_at=expires,
+                    headers={"content-type": "application/json"},
+                ),
+                tuple(tags),
+            )
+            for path, params, body, tags in items
+        ]
+        for entry, _ in batch:
+            self._pending[entry.key] = entry
+        self._spawn(self._cache_write_many(batch), what="cache warm-up")
+
+    async def _cache_write_many(self, batch: list[tuple[CacheEntry, tuple[str, ...]]]) -> None:
+        try:
+            await self.store.cache_set_many(batch, keep=self.settings.max_stale)
+        finally:
+            for entry, _ in batch:
+                if self._pending.get(entry.key) is entry:
+                    del self._pending[entry.key]
+
+    def record_history(self, points: Sequence[tuple[str, float, str]]) -> None:
+        """Append price-history points in the background (each only if it differs from its
+        event's last point)."""
+        if points:
+            self._spawn(
+                self.store.history_append(list(points), max_points=PRICE_HISTORY_MAX_POINTS),
+                what="price history",
+            )
 
     def forget_pending(self) -> None:
         """Drop answers not yet written (before an invalidation)."""

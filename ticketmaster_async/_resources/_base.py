@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import ValidationError
 
 from .._constants import DEEP_PAGING_CAP, LOGGER_NAME, MAX_PAGE_SIZE
+from .._constants import OPTIONAL_SOURCE_REFUSAL_TTL as FLAG_TTL
 from .._endpoints import Endpoint
 from .._exceptions import ConfigurationError, ResponseValidationError
 from .._http import RawResponse, error_from_response
@@ -18,7 +19,7 @@ from .._json import loads as json_loads
 from .._params import check_id, check_page
 from .._pipeline import Answer
 from ..models import Page
-from ..models._base import TMModel
+from ..models._base import TMModel, mark_fresh
 
 if TYPE_CHECKING:
     from .._config import Settings
@@ -31,6 +32,7 @@ __all__ = ["M", "Resource", "as_int", "check_limit"]
 logger = logging.getLogger(LOGGER_NAME)
 
 M = TypeVar("M", bound=TMModel)
+F = TypeVar("F", bound="TMModel | Page[Any]")
 _BODY_START = 200
 
 
@@ -88,6 +90,22 @@ class Resource:
         self._check_open()
         return await self._pipeline.get(path, params or {}, tags=tags, refresh=refresh, retry=retry)
 
+    async def _flag(self, name: str) -> bool:
+        """Whether the flag ``name`` is in force (a store failure reads as not set)."""
+        try:
+            return await self._store.flag_get(name, now=self._clock()) is not None
+        except Exception as exc:
+            logger.warning("could not read the flag %s: %s", name, exc)
+            return False
+
+    async def _remember_flag(self, name: str, reason: BaseException) -> None:
+        """Set the flag ``name`` for ``FLAG_TTL`` (best effort)."""
+        logger.info("%s (%s); remembered for %.0f h", name, reason, FLAG_TTL / 3600)
+        try:
+            await self._store.flag_set(name, until=self._clock() + FLAG_TTL)
+        except Exception as exc:
+            logger.warning("could not remember the flag %s: %s", name, exc)
+
     def _raise_not_found(self, answer: Answer, path: str) -> None:
         """A search answered 404: raise NotFoundError (searches have no ``None`` answer)."""
         if answer.status == 404:
@@ -103,9 +121,35 @@ class Resource:
         if not isinstance(data, dict):
             raise self._shape_error(answer, f"a {model.__name__} object")
         try:
-            return model.model_validate(data)
+            found = model.model_validate(data)
         except (ValidationError, RecursionError) as exc:
             raise self._shape_error(answer, f"a valid {model.__name__}") from exc
+        return self._fresh(found, answer)
+
+    @staticmethod
+    def _fresh(found: F, answer: Answer) -> F:
+        """``found`` marked with when the API produced it and whether it is a stale answer."""
+        mark_fresh(
+            found,
+            fetched_at=datetime.fromtimestamp(answer.fetched_at, tz=timezone.utc),
+            stale=answer.source == "stale",
+        )
+        return found
+
+    def _seen_one(self, found: TMModel, answer: Answer) -> None:
+        """A detail answer came from the network (resources that record what they see hook
+        in here)."""
+
+    def _seen_page(
+        self,
+        endpoint: Endpoint,
+        values: Mapping[str, Any],
+        params: Mapping[str, str],
+        page: Page[Any],
+        answer: Answer,
+    ) -> None:
+        """A search page came from the network (resources that record what they see, or warm
+        the cache from it, hook in here)."""
 
     async def _get_detail(
         self,
@@ -143,7 +187,12 @@ class Resource:
         answer = await self._get_detail(
             endpoint, resource_id, options, method=method, what=what, tags=tags
         )
-        return None if answer is None else self._parse_one(model, answer)
+        if answer is None:
+            return None
+        found = self._parse_one(model, answer)
+        if answer.source == "network":
+            self._seen_one(found, answer)
+        return found
 
     def _parse_list(
         self, model: type[M], raw_items: list[Any], answer: Answer, *, what: str
@@ -167,7 +216,10 @@ class Resource:
         path = endpoint.url()
         answer = await self._get(path, params, refresh=bool(values.get("refresh", False)))
         self._raise_not_found(answer, path)
-        return self._parse_page(model, endpoint.name, answer, params)
+        page = self._parse_page(model, endpoint.name, answer, params)
+        if answer.source == "network" and 200 <= answer.status < 300:
+            self._seen_page(endpoint, values, params, page, answer)
+        return page
 
     def _parse_page(
         self, model: type[M], embedded: str, answer: Answer, params: Mapping[str, str]
@@ -186,12 +238,15 @@ class Resource:
         raw_page = data.get("page")
         page: dict[str, Any] = raw_page if isinstance(raw_page, dict) else {}
         size = as_int(page.get("size"), int(params.get("size", len(items)) or 0))
-        return Page[M](
-            number=as_int(page.get("number"), int(params.get("page", 0))),
-            size=size,
-            total_elements=as_int(page.get("totalElements"), len(items)),
-            total_pages=as_int(page.get("totalPages"), 1 if items else 0),
-            items=items,
+        return self._fresh(
+            Page[M](
+                number=as_int(page.get("number"), int(params.get("page", 0))),
+                size=size,
+                total_elements=as_int(page.get("totalElements"), len(items)),
+                total_pages=as_int(page.get("totalPages"), 1 if items else 0),
+                items=items,
+            ),
+            answer,
         )
 
     async def _iterate(
