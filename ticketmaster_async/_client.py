@@ -24,6 +24,7 @@ from ._resources.classifications import ClassificationsResource
 from ._resources.prices import PricesResource
 from ._resources.suggest import SuggestResource
 from ._resources.venues import VenuesResource
+from ._resources.watch import WatchResource
 from ._store.base import Store
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ logger = logging.getLogger(LOGGER_NAME)
 
 
 class TicketmasterClient(
+    WatchResource,
     PricesResource,
     VenuesResource,
     AttractionsResource,
@@ -107,6 +109,7 @@ class TicketmasterClient(
             **extra,
         )
         self._clock = _clock if _clock is not None else time.time
+        self._sleep = _sleep if _sleep is not None else asyncio.sleep
         self._closed = False
         # The event loop this client belongs to (bound on first use) and the async generator
         # whose finalisation tells us that loop is shutting down.

@@ -157,3 +157,11 @@ __all__ += ["MODEL_LOG_VALUE_CHARS"]
 #: ignored, and one already stored is read as this far ahead.
 QUOTA_RESET_MAX_AHEAD_SECONDS = 48 * 3600.0
 __all__ += ["QUOTA_RESET_MAX_AHEAD_SECONDS"]
+
+# -- watches -------------------------------------------------------------------------------------
+#: A watch's lease lasts this many intervals: the poller renews it while it waits...
+WATCH_LEASE_FACTOR = 1.5
+#: ...this many times an interval, and a process standing by looks this often for a lease
+#: whose holder died: takeover comes within (1.5 + 1/4) intervals, under two.
+WATCH_STANDBY_CHECKS = 4
+__all__ += ["WATCH_LEASE_FACTOR", "WATCH_STANDBY_CHECKS"]

@@ -21,9 +21,12 @@ from .models import (
     Attraction,
     Classification,
     Event,
+    EventChange,
+    FieldChange,
     Genre,
     Image,
     Page,
+    PricePoint,
     Segment,
     SubGenre,
     Suggestions,
@@ -317,6 +320,15 @@ class SyncTicketmasterClient(SyncClientBase):
         """
         return self._iterate(self._client.iter_venues(query, limit=limit, **filters))
 
+    def price_history(self, event_id: str) -> list[PricePoint]:
+        """The event's prices and status each time the client saw them differ (details,
+        searches, ``get_events``, watches), oldest first; at most 1000 points an event.
+
+        Raises:
+            ConfigurationError: a bad id.
+        """
+        return self._run(self._client.price_history(event_id))
+
     def search_attractions(
         self, query: str | None = None, **filters: Unpack[AttractionFilters]
     ) -> list[Attraction]:
@@ -409,3 +421,61 @@ class SyncTicketmasterClient(SyncClientBase):
         percentiles and breaker state. ``error_rate`` is failed calls over all calls.
         """
         return self._run(self._client.usage())
+
+    def watch_events(
+        self, ids: Iterable[str], *, every: float = 900, name: str, budget: float = 0.5
+    ) -> Iterator[EventChange]:
+        """Report the changes of these events, forever (cancel the task or ``break``).
+
+        Each round asks for every event with :meth:`get_events` (``refresh=True``; 450 ids
+        cost 3 requests, not 450) and yields an :class:`EventChange` per event that is new,
+        changed (``status``, ``start``, ``name``, ``venue``, ``price_ranges``, ``onsale``,
+        ``presales``; each difference a :class:`FieldChange`) or gone (the details answer
+        404). The first round of a new ``name`` reports every event as new; what the watch has
+        seen is kept in the store under ``name``, so after a restart only what changed since
+        is reported. Two processes on one store never poll one ``name`` at once.
+
+        Args:
+            ids: the event ids to watch.
+            every: seconds between rounds; stretched (one WARNING says to what) when the rounds
+                would spend more than ``budget`` of the daily limit.
+            name: the watch's name in the store.
+            budget: the share of ``Settings.daily_limit`` the watch may spend a day (0 to 1].
+
+        Raises:
+            ConfigurationError: bad ids or options (before any request). A round that fails
+                because the API is unavailable or the quota is spent is retried next round;
+                the iterator does not raise for that.
+        """
+        return self._iterate(self._client.watch_events(ids, every=every, name=name, budget=budget))
+
+    def watch_search(
+        self,
+        query: str | None = None,
+        city: str | Sequence[str] | None = None,
+        *,
+        every: float = 3600,
+        name: str,
+        budget: float = 0.5,
+        **filters: Unpack[EventFilters],
+    ) -> Iterator[EventChange]:
+        """Report the changes of the events a search finds, forever (cancel or ``break``).
+
+        Each round reads the whole search (``iter_events(..., exhaustive=True)``, so past the
+        deep-paging cap; ``refresh=True``) and yields an :class:`EventChange` per event that is
+        new, changed or gone (it no longer matches). Otherwise as :meth:`watch_events`.
+
+        Args:
+            query: the API's ``keyword``.
+            city: one city or several.
+            every: seconds between rounds (stretched to stay within ``budget``).
+            name: the watch's name in the store.
+            budget: the share of ``Settings.daily_limit`` the watch may spend a day (0 to 1].
+            **filters: as :meth:`search_events_page` (not ``page``; ``sort`` is by date).
+
+        Raises:
+            TypeError / ConfigurationError: bad filters or options, before any request.
+        """
+        return self._iterate(
+            self._client.watch_search(query, city, every=every, name=name, budget=budget, **filters)
+        )
