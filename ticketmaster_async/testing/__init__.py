@@ -59,15 +59,10 @@ Searches that return something: ``city=Birmingham`` (20 events, GB), ``city=Phoe
 ``keyword=Suns``, ``classificationName=Rock``, ``countryCode=GB``.
 """
 
-from ._api import (
-    CONTENT_TYPE,
-    FakeDiscoveryAPI,
-    FakeResponse,
-    FakeTransport,
-    RecordedRequest,
-    SourceMode,
-)
+from ._api import FakeDiscoveryAPI, RecordedRequest, SourceMode
+from ._responses import CONTENT_TYPE, FakeResponse
 from ._server import FakeServer, serve
+from ._transport import FakeTransport
 
 __all__ = [
     "CONTENT_TYPE",
