@@ -1,9 +1,10 @@
 """The fake Discovery API: one transport-independent request handler composed of rooms.
 
 :meth:`FakeDiscoveryAPI.handle` turns ``(method, path, query params, headers)`` into a
-:class:`~._responses.FakeResponse`: the gateway (:mod:`._gateway`: keys, limits, faults) admits
-the request, :mod:`._routes` picks the endpoint, the catalogue (:mod:`._catalogue`) holds the data, the
-filters (:mod:`._filters`) search it and :mod:`._responses` shapes the body.
+:class:`~._responses.FakeResponse`. The gateway (:mod:`._gateway`: keys, limits, faults) admits
+the request; :mod:`._routes` picks the endpoint; the catalogue (:mod:`._catalogue`) holds the
+data; :mod:`._search` decodes the query (:mod:`._decode`), filters (:mod:`._filters`), orders
+(:mod:`._sorting`) and pages; :mod:`._responses` shapes the body.
 :class:`~._transport.FakeTransport` (in-process) and :class:`~._server.FakeServer` (loopback
 HTTP/1.1) only carry it.
 """
@@ -439,10 +440,10 @@ class FakeDiscoveryAPI:
             if endpoint is None:
                 raise Reply(404, discovery_error("DIS1001", f"No resource found at {path}", "404"))
             params = merge(pairs)
-            body = dispatch(self._catalogue, endpoint, path, pairs, params)
+            body, extra = dispatch(self._catalogue, endpoint, path, pairs, params)
         except Reply as reply:
             return json_response(reply.status, reply.body, headers)
-        return json_response(200, body, headers)
+        return json_response(200, body, {**headers, **extra})
 
     def _source_mode(self, endpoint: tuple[str, ...] | None) -> SourceMode | None:
         if endpoint is None:

@@ -1,316 +1,402 @@
-"""Search filters, sorting and paging of the fake API: what each query parameter keeps."""
+"""What each query parameter does to a search: one :class:`Filter` per API parameter name, in
+one registry per endpoint (:data:`FILTERS`).
+
+A filter either keeps the records a predicate accepts (built from the decoded value, or from
+the documented default when the parameter was not sent), or is read by another part of the
+search (paging, ordering, the geo filter), or is accepted with no effect, for a stated reason.
+Every parameter an endpoint describes has an entry; ``tests/test_fake_filters.py`` checks it.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
-from urllib.parse import urlsplit
 
-from .._constants import DEEP_PAGING_CAP, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from ._data import JSONObject, iter_classification_nodes
-from ._responses import Reply, discovery_error
+from ._decode import Query
+from ._index import Record
 
-__all__ = ["VENUE_FIELDS", "paging", "search_classifications", "search_events", "search_named"]
+__all__ = [
+    "ATTRACTION_FILTERS",
+    "CLASSIFICATION_FILTERS",
+    "EVENT_FILTERS",
+    "FILTERS",
+    "SUGGEST_FILTERS",
+    "VENUE_FILTERS",
+    "Filter",
+    "keep",
+    "keyword_rank",
+]
 
-_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-_DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
-_BAD_REQUEST = "400 BAD_REQUEST"
-_SOURCE_HOSTS = {
-    "universe": "universe.com",
-    "frontgate": "frontgatetickets.com",
-    "tmr": "ticketsnow.com",
-}
-_CLASSIFICATION_LEVELS = ("segment", "genre", "subGenre", "type", "subType")
-# Discovery error codes. DIS1015 (date format), DIS1035 (paging depth) and DIS1036 (size), with
-# their "400 BAD_REQUEST" status string, follow a third-party probe of the live API: Ticketmaster
-# documents no error codes. DIS1013 (not a number) is a plausible invention.
-_SIZE_DETAIL = 'Query param "size" must be less than {limit}'
-_DEPTH_DETAIL = (
-    "API Limits Exceeded: Max paging depth exceeded. (page * size) must be less than 1,000"
-)
-_DATE_DETAIL = (
-    "Query param with date must be of valid format YYYY-MM-DDTHH:mm:ssZ "
-    "{example: 2020-08-01T14:00:00Z }"
-)
+Predicate = Callable[[Record], bool]
+Build = Callable[[Any, Query], Predicate | None]
 
 
-def _int_param(params: Mapping[str, str], name: str, default: int) -> int:
-    raw = params.get(name, "")
-    if raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        detail = f'Query param "{name}" must be a number'
-        raise Reply(400, discovery_error("DIS1013", detail, _BAD_REQUEST)) from None
+@dataclass(frozen=True)
+class Filter:
+    """What one API parameter does (exactly one of the three is set).
+
+    Attributes:
+        build: makes the predicate from the decoded value (``None`` when not sent); returns
+            ``None`` when it keeps everything.
+        read_by: the part of the search that reads the parameter instead.
+        no_effect: why the parameter is accepted but changes nothing.
+    """
+
+    build: Build | None = None
+    read_by: str = ""
+    no_effect: str = ""
 
 
-def paging(params: Mapping[str, str]) -> tuple[int, int]:
-    size = _int_param(params, "size", DEFAULT_PAGE_SIZE)
-    page = _int_param(params, "page", 0)
-    if size > MAX_PAGE_SIZE or size < 1:
-        detail = _SIZE_DETAIL.format(limit=MAX_PAGE_SIZE)
-        raise Reply(400, discovery_error("DIS1036", detail, _BAD_REQUEST))
-    # The docs: "we only support retrieving the 1000th item. i.e. ( size * page < 1000)". A
-    # third-party probe saw the live API serve exactly size * page == 1000; the fake follows
-    # the documented rule, which is what a careful client relies on.
-    if page < 0 or size * page >= DEEP_PAGING_CAP:
-        raise Reply(400, discovery_error("DIS1035", _DEPTH_DETAIL, _BAD_REQUEST))
-    return size, page
+def keep(records: Iterable[Record], registry: dict[str, Filter], query: Query) -> list[Record]:
+    """The records every filter of *registry* keeps, in their order."""
+    kept = list(records)
+    for name, entry in registry.items():
+        if entry.build is not None:
+            predicate = entry.build(query.get(name), query)
+            if predicate is not None:
+                kept = [record for record in kept if predicate(record)]
+    return kept
 
 
-def _parse_date(params: Mapping[str, str], name: str) -> datetime | None:
-    raw = params.get(name, "")
-    if raw == "":
-        return None
-    try:
-        if not _DATE_PATTERN.fullmatch(raw):
-            raise ValueError(raw)
-        return datetime.strptime(raw, _DATE_FORMAT).replace(tzinfo=timezone.utc)
-    except ValueError:
-        error = discovery_error("DIS1015", _DATE_DETAIL, _BAD_REQUEST, link="self")
-        raise Reply(400, error) from None
+# ---------------------------------------------------------------------- predicate builders
 
 
-def _list(params: Mapping[str, str], name: str) -> list[str]:
-    return [part.strip() for part in params.get(name, "").split(",") if part.strip()]
-
-
-def _venues_of(event: JSONObject) -> list[JSONObject]:
-    venues = (event.get("_embedded") or {}).get("venues") or []
-    return [venue for venue in venues if isinstance(venue, dict)]
-
-
-def _attractions_of(event: JSONObject) -> list[JSONObject]:
-    items = (event.get("_embedded") or {}).get("attractions") or []
-    return [item for item in items if isinstance(item, dict)]
-
-
-def _nested_str(obj: Any, *keys: str) -> str:
-    for key in keys:
-        obj = obj.get(key) if isinstance(obj, dict) else None
-    return obj if isinstance(obj, str) else ""
-
-
-#: Venue filters shared by event search (on the event's venues) and venue search.
-VENUE_FIELDS: dict[str, Callable[[JSONObject], str]] = {
-    "city": lambda venue: _nested_str(venue, "city", "name"),
-    "countryCode": lambda venue: _nested_str(venue, "country", "countryCode"),
-    "stateCode": lambda venue: _nested_str(venue, "state", "stateCode"),
-    "postalCode": lambda venue: _nested_str(venue, "postalCode"),
-}
-
-
-def _event_start(event: JSONObject) -> datetime | None:
-    start = (event.get("dates") or {}).get("start") or {}
-    for key, fmt in (("dateTime", _DATE_FORMAT), ("localDate", "%Y-%m-%d")):
-        raw = start.get(key)
-        if isinstance(raw, str):
-            try:
-                return datetime.strptime(raw, fmt).replace(tzinfo=timezone.utc)
-            except ValueError:
-                continue
+def _matches(needle: str, texts: tuple[str, ...], fuzzy: bool) -> int | None:
+    """The index of the first text holding *needle* (fuzzy: within one edit per word)."""
+    for index, text in enumerate(texts):
+        if needle in text:
+            return index
+    if fuzzy:
+        for index, text in enumerate(texts):
+            if _close_words(needle, text):
+                return index
     return None
 
 
-def _event_source(event: JSONObject) -> str:
-    host = urlsplit(str(event.get("url", ""))).hostname or ""
-    for source, domain in _SOURCE_HOSTS.items():
-        if host == domain or host.endswith("." + domain):
-            return source
-    return "ticketmaster"
+def _close_words(needle: str, text: str) -> bool:
+    words = text.split()
+    return all(any(_one_edit(part, word) for word in words) for part in needle.split())
 
 
-def _classification_values(classifications: Any, attribute: str) -> set[str]:
-    values: set[str] = set()
-    for entry in classifications if isinstance(classifications, list) else []:
-        for level in _CLASSIFICATION_LEVELS:
-            value = _nested_str(entry, level, attribute)
-            if value:
-                values.add(value.casefold())
-    return values
-
-
-def _matches_terms(values: set[str], terms: list[str]) -> bool:
-    """``terms`` may hold negative filters (``-Name``); positives need one match."""
-    positives = [term.casefold() for term in terms if not term.startswith("-")]
-    negatives = [term[1:].casefold() for term in terms if term.startswith("-")]
-    if any(term in values for term in negatives):
+def _one_edit(a: str, b: str) -> bool:
+    """Whether *a* becomes *b* by at most one insertion, deletion or substitution."""
+    if abs(len(a) - len(b)) > 1:
         return False
-    return not positives or any(term in values for term in positives)
+    if len(a) > len(b):
+        a, b = b, a
+    for index, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x != y:
+            skip = 1 if len(a) == len(b) else 0
+            return a[index + skip :] == b[index + 1 :]
+    return True
 
 
-def search_events(events: list[JSONObject], params: Mapping[str, str]) -> list[JSONObject]:
-    keyword = params.get("keyword", "").casefold()
-    start = _parse_date(params, "startDateTime")
-    end = _parse_date(params, "endDateTime")
-    venue_filters: dict[str, Callable[[JSONObject], str]] = {
-        **VENUE_FIELDS,
-        "venueId": lambda venue: _nested_str(venue, "id"),
-    }
-    wanted_venue = _wanted(params, venue_filters)
-    ids = set(_list(params, "id"))
-    attraction_ids = set(_list(params, "attractionId"))
-    sources = {value.casefold() for value in _list(params, "source")}
-    class_filters = [
-        (name, attribute, _list(params, name))
-        for name, attribute in (
-            ("classificationName", "name"),
-            ("classificationId", "id"),
-            ("segmentName", "name"),
-            ("segmentId", "id"),
-            ("genreId", "id"),
-            ("subGenreId", "id"),
+def keyword_rank(record: Record, query: Query) -> int:
+    """0 when the keyword is in the record's own name, 1 when only in a related name (an
+    event's attractions), 0 without a keyword: the relevance order's first key."""
+    keyword = query.get("keyword")
+    if keyword is None:
+        return 0
+    found = _matches(keyword.casefold(), record.texts, query.get("includeFuzzy") == "yes")
+    return 0 if found == 0 else 1
+
+
+def _keyword(value: Any, query: Query) -> Predicate | None:
+    if value is None:
+        return None
+    needle = str(value).casefold()
+    fuzzy = query.get("includeFuzzy") == "yes"
+    return lambda record: _matches(needle, record.texts, fuzzy) is not None
+
+
+def _any_of(field: str, *, fold: bool = False, single: bool = False) -> Build:
+    """Keep records whose *field* (a set) holds one of the values (a list, or one value)."""
+    get = attrgetter(field)
+
+    def build(value: Any, query: Query) -> Predicate | None:
+        if value is None:
+            return None
+        values = [value] if single else value
+        wanted = frozenset(str(v).casefold() if fold else v for v in values)
+        return lambda record: not wanted.isdisjoint(get(record))
+
+    return build
+
+
+def _one_of(field: str) -> Build:
+    """Keep records whose *field* (one value) is among the values sent."""
+    get = attrgetter(field)
+
+    def build(value: Any, query: Query) -> Predicate | None:
+        if value is None:
+            return None
+        wanted = frozenset(value)
+        return lambda record: get(record) in wanted
+
+    return build
+
+
+def _terms(of: Callable[[Record], frozenset[str]], *, fold: bool) -> Build:
+    """Classification names or ids: any positive one must match, no ``-negative`` one may."""
+
+    def build(value: Any, query: Query) -> Predicate | None:
+        if value is None:
+            return None
+        terms = [str(term).casefold() if fold else str(term) for term in value]
+        positives = frozenset(term for term in terms if not term.startswith("-"))
+        negatives = frozenset(term[1:] for term in terms if term.startswith("-"))
+
+        def predicate(record: Record) -> bool:
+            values = of(record)
+            if not negatives.isdisjoint(values):
+                return False
+            return not positives or not positives.isdisjoint(values)
+
+        return predicate
+
+    return build
+
+
+def _level(kind: str, level: str) -> Callable[[Record], frozenset[str]]:
+    table = "level_names" if kind == "names" else "level_ids"
+    return lambda record: getattr(record, table).get(level, frozenset())
+
+
+def _include(flag: str, default: Callable[[Query], str]) -> Build:
+    """``yes`` keeps all, ``no`` hides records with *flag*, ``only`` keeps just those."""
+    get = attrgetter(flag)
+
+    def build(value: Any, query: Query) -> Predicate | None:
+        mode = value or default(query)
+        if mode == "yes":
+            return None
+        if mode == "no":
+            return lambda record: not get(record)
+        return lambda record: bool(get(record))
+
+    return build
+
+
+def _dated(record: Record) -> bool:
+    # A TBA/TBD event has no date to compare: includeTBA/includeTBD alone decide about it.
+    return record.tba or record.tbd
+
+
+def _start_from(value: Any, query: Query) -> Predicate | None:
+    if value is None:
+        return None
+    return lambda r: _dated(r) or (r.start is not None and r.start >= value)
+
+
+def _start_to(value: Any, query: Query) -> Predicate | None:
+    if value is None:
+        return None
+    return lambda r: _dated(r) or (r.start is not None and r.start <= value)
+
+
+def _local_range(value: Any, query: Query) -> Predicate | None:
+    if value is None:
+        return None
+    low, high = value
+    return lambda r: (
+        _dated(r)
+        or (
+            r.local_start is not None
+            and (low is None or r.local_start >= low)
+            and (high is None or r.local_start <= high)
         )
-        if _list(params, name)
-    ]
-    found: list[tuple[int, int, JSONObject]] = []
-    for index, event in enumerate(events):
-        name = str(event.get("name", ""))
-        attractions = _attractions_of(event)
-        rank = 0
-        if keyword:
-            if keyword in name.casefold():
-                rank = 0
-            elif any(keyword in str(a.get("name", "")).casefold() for a in attractions):
-                rank = 1
-            else:
-                continue
-        venues = _venues_of(event)
-        if not all(
-            any(venue_filters[param](venue).casefold() in values for venue in venues)
-            for param, values in wanted_venue.items()
-        ):
-            continue
-        if ids and event.get("id") not in ids:
-            continue
-        if attraction_ids and not attraction_ids.intersection(
-            str(a.get("id")) for a in attractions
-        ):
-            continue
-        if sources and _event_source(event) not in sources:
-            continue
-        if not all(
-            _matches_terms(
-                _level_values(event.get("classifications"), filter_name, attribute), terms
-            )
-            for filter_name, attribute, terms in class_filters
-        ):
-            continue
-        if start is not None or end is not None:
-            when = _event_start(event)
-            if (
-                when is None
-                or (start is not None and when < start)
-                or (end is not None and when > end)
-            ):
-                continue
-        found.append((rank, index, event))
-    found.sort(key=lambda entry: (entry[0], entry[1]))
-    return _sort_events([event for _, _, event in found], params.get("sort", ""))
-
-
-def _level_values(classifications: Any, filter_name: str, attribute: str) -> set[str]:
-    if filter_name.startswith("classification"):
-        return _classification_values(classifications, attribute)
-    level = {"segmentName": "segment", "segmentId": "segment", "genreId": "genre"}.get(
-        filter_name, "subGenre"
     )
-    return {
-        _nested_str(entry, level, attribute).casefold()
-        for entry in (classifications if isinstance(classifications, list) else [])
-    } - {""}
 
 
-def _sort_events(events: list[JSONObject], sort: str) -> list[JSONObject]:
-    """Apply a documented ``sort`` value; unknown values and ``random`` keep relevance order."""
-    tokens = [token.strip() for token in sort.split(",") if token.strip()]
-    if len(tokens) < 2 or tokens[-1] not in ("asc", "desc"):
-        return events
-    descending = tokens[-1] == "desc"
-    order = {id(event): index for index, event in enumerate(events)}
-    far = datetime.min if descending else datetime.max
-    far = far.replace(tzinfo=timezone.utc)
+def _onsale(after: bool) -> Build:
+    def build(value: Any, query: Query) -> Predicate | None:
+        if value is None:
+            return None
+        if after:
+            return lambda r: r.onsale_start is not None and r.onsale_start >= value
+        return lambda r: r.onsale_start is not None and r.onsale_start <= value
 
-    def key(event: JSONObject) -> tuple[Any, ...]:
-        parts: list[Any] = []
-        for token in tokens[:-1]:
-            if token == "name":
-                parts.append(str(event.get("name", "")).casefold())
-            elif token == "date":
-                parts.append(_event_start(event) or far)
-            elif token == "id":
-                parts.append(str(event.get("id", "")))
-            elif token == "venueName":
-                venues = _venues_of(event)
-                parts.append(str(venues[0].get("name", "")).casefold() if venues else "")
-            elif token == "onSaleStartDate":
-                parts.append(_nested_str(event, "sales", "public", "startDateTime"))
-            elif token == "relevance":  # the most relevant first when descending
-                parts.append(-order[id(event)])
-            else:  # distance: no geo search here, so no order
-                parts.append(0)
-        return tuple(parts)
-
-    return sorted(events, key=key, reverse=descending)
+    return build
 
 
-def _wanted(
-    params: Mapping[str, str], fields: Mapping[str, Callable[[JSONObject], str]]
-) -> dict[str, set[str]]:
-    """The casefolded values asked for, per field filter present in *params*."""
-    return {
-        name: {value.casefold() for value in _list(params, name)}
-        for name in fields
-        if _list(params, name)
-    }
+def _near(value: Any, query: Query) -> Predicate | None:
+    if value is None:
+        return None
+    radius = query.radius
+
+    def predicate(record: Record) -> bool:
+        distance = query.distance(record)
+        return distance is not None and distance <= radius
+
+    return predicate
 
 
-def search_named(
-    items: list[JSONObject],
-    params: Mapping[str, str],
-    fields: Mapping[str, Callable[[JSONObject], str]],
-) -> list[JSONObject]:
-    """Venue and attraction search: ``keyword`` (name substring), ``id``, field filters,
-    ``classificationName``; ``sort=name,asc|desc``."""
-    keyword = params.get("keyword", "").casefold()
-    ids = set(_list(params, "id"))
-    names = _list(params, "classificationName")
-    wanted = _wanted(params, fields)
-    found: list[JSONObject] = []
-    for item in items:
-        if keyword and keyword not in str(item.get("name", "")).casefold():
-            continue
-        if ids and item.get("id") not in ids:
-            continue
-        if not all(fields[name](item).casefold() in values for name, values in wanted.items()):
-            continue
-        if names and not _matches_terms(
-            _classification_values(item.get("classifications"), "name"), names
-        ):
-            continue
-        found.append(item)
-    sort = params.get("sort", "")
-    if sort.startswith("name,"):
-        found.sort(
-            key=lambda item: str(item.get("name", "")).casefold(), reverse=sort.endswith("desc")
-        )
-    return found
+def _for(kinds: Collection[str], build: Build) -> Build:
+    """Apply *build*'s predicate to records of *kinds*; others pass (suggest mixes kinds)."""
+
+    def wrapped(value: Any, query: Query) -> Predicate | None:
+        predicate = build(value, query)
+        if predicate is None:
+            return None
+        return lambda record: record.kind not in kinds or predicate(record)
+
+    return wrapped
 
 
-def search_classifications(
-    classifications: list[JSONObject], params: Mapping[str, str]
-) -> list[JSONObject]:
-    keyword = params.get("keyword", "").casefold()
-    ids = set(_list(params, "id"))
-    found = []
-    for classification in classifications:
-        nodes = [node for _, node in iter_classification_nodes(classification)]
-        if keyword and not any(keyword in str(node.get("name", "")).casefold() for node in nodes):
-            continue
-        if ids and not ids.intersection(str(node.get("id")) for node in nodes):
-            continue
-        found.append(classification)
-    return found
+def _tba_default(query: Query) -> str:
+    return "no" if query.dates_sent else "yes"
+
+
+# ---------------------------------------------------------------------- the registries
+
+_KEYWORD = Filter(_keyword)
+_IDS = Filter(_any_of("ids"))
+_SOURCE = Filter(_one_of("source"))
+_TEST = Filter(_include("test", lambda query: "no"))
+_FAMILY = Filter(_include("family", lambda query: "yes"))
+_TBA = Filter(_include("tba", _tba_default))
+_TBD = Filter(_include("tbd", _tba_default))
+_IN_COUNTRY = _any_of("country_codes", fold=True, single=True)
+_COUNTRY = Filter(_IN_COUNTRY)
+_STATE = Filter(_any_of("state_codes", fold=True, single=True))
+_GEO = Filter(_near)
+_RADIUS = Filter(read_by="geoPoint (the distance kept; default 50, suggest 100)")
+_UNIT = Filter(read_by="geoPoint and the results' distance/units (miles or km)")
+_SORT = Filter(read_by="ordering (_sorting.py)")
+_SIZE = Filter(read_by="paging")
+_PAGE = Filter(read_by="paging (size * page < 1000)")
+_LOCALE = Filter(
+    no_effect="echoed in the links and in 404 details; the data has one locale (en-us), "
+    "served whatever is asked"
+)
+_SPELLCHECK = Filter(no_effect="the fake never suggests other spellings")
+_PREFERRED = Filter(read_by="ordering: relevance puts the preferred country's events first")
+_NO_COUNTRY = Filter(no_effect="these entities carry no country to prefer")
+_CLASSIFICATIONS: dict[str, Filter] = {
+    "classificationName": Filter(_terms(attrgetter("class_names"), fold=True)),
+    "classificationId": Filter(_terms(attrgetter("class_ids"), fold=False)),
+    "segmentId": Filter(_terms(_level("ids", "segment"), fold=False)),
+    "genreId": Filter(_terms(_level("ids", "genre"), fold=False)),
+    "subGenreId": Filter(_terms(_level("ids", "subGenre"), fold=False)),
+    "typeId": Filter(_terms(_level("ids", "type"), fold=False)),
+    "subTypeId": Filter(_terms(_level("ids", "subType"), fold=False)),
+}
+
+#: ``GET /discovery/v2/events``.
+EVENT_FILTERS: dict[str, Filter] = {
+    "keyword": _KEYWORD,
+    "id": _IDS,
+    "city": Filter(_any_of("cities", fold=True)),
+    "venueId": Filter(_any_of("venue_ids")),
+    "attractionId": Filter(_any_of("attraction_ids")),
+    **_CLASSIFICATIONS,
+    "segmentName": Filter(_terms(_level("names", "segment"), fold=True)),
+    "marketId": Filter(_any_of("market_ids")),
+    "dmaId": Filter(_any_of("dma_ids")),
+    "promoterId": Filter(_any_of("promoter_ids")),
+    "geoPoint": _GEO,
+    "radius": _RADIUS,
+    "unit": _UNIT,
+    "startDateTime": Filter(_start_from),
+    "endDateTime": Filter(_start_to),
+    "localStartDateTime": Filter(_local_range),
+    "onsaleStartDateTime": Filter(_onsale(after=True)),
+    "onsaleEndDateTime": Filter(_onsale(after=False)),
+    "includeTBA": _TBA,
+    "includeTBD": _TBD,
+    "includeTest": _TEST,
+    "includeFamily": _FAMILY,
+    "includeSpellcheck": _SPELLCHECK,
+    "preferredCountry": _PREFERRED,
+    "domain": Filter(
+        no_effect="recorded events carry no sales domain, so every event counts as available "
+        "on every domain"
+    ),
+    "countryCode": _COUNTRY,
+    "stateCode": _STATE,
+    "postalCode": Filter(_any_of("postal_codes", fold=True, single=True)),
+    "source": _SOURCE,
+    "sort": _SORT,
+    "size": _SIZE,
+    "page": _PAGE,
+    "locale": _LOCALE,
+}
+
+#: ``GET /discovery/v2/venues``.
+VENUE_FILTERS: dict[str, Filter] = {
+    "keyword": _KEYWORD,
+    "id": _IDS,
+    "countryCode": _COUNTRY,
+    "stateCode": _STATE,
+    "geoPoint": _GEO,
+    "radius": _RADIUS,
+    "unit": _UNIT,
+    "source": _SOURCE,
+    "includeTest": _TEST,
+    "includeSpellcheck": _SPELLCHECK,
+    "sort": _SORT,
+    "size": _SIZE,
+    "page": _PAGE,
+    "locale": _LOCALE,
+}
+
+#: ``GET /discovery/v2/attractions``.
+ATTRACTION_FILTERS: dict[str, Filter] = {
+    "keyword": _KEYWORD,
+    "id": _IDS,
+    **_CLASSIFICATIONS,
+    "source": _SOURCE,
+    "includeTest": _TEST,
+    "includeFamily": _FAMILY,
+    "includeSpellcheck": _SPELLCHECK,
+    "preferredCountry": _NO_COUNTRY,
+    "sort": _SORT,
+    "size": _SIZE,
+    "page": _PAGE,
+    "locale": _LOCALE,
+}
+
+#: ``GET /discovery/v2/classifications``: ``id`` and ``keyword`` match any node of the tree.
+CLASSIFICATION_FILTERS: dict[str, Filter] = {
+    "keyword": _KEYWORD,
+    "id": _IDS,
+    "includeTest": _TEST,
+    "includeSpellcheck": _SPELLCHECK,
+    "preferredCountry": _NO_COUNTRY,
+    "source": Filter(no_effect="the classification tree is shared by every source"),
+    "sort": _SORT,
+    "size": _SIZE,
+    "page": _PAGE,
+    "locale": _LOCALE,
+}
+
+#: ``GET /discovery/v2/suggest``: over attractions, venues and events at once; a filter about
+#: something a kind does not have (an attraction's place, a venue's segment) lets it pass.
+SUGGEST_FILTERS: dict[str, Filter] = {
+    "keyword": _KEYWORD,
+    "geoPoint": Filter(_for(("events", "venues"), _near)),
+    "radius": _RADIUS,
+    "unit": _UNIT,
+    "countryCode": Filter(_for(("events", "venues"), _IN_COUNTRY)),
+    "segmentId": Filter(
+        _for(("events", "attractions"), _terms(_level("ids", "segment"), fold=False))
+    ),
+    "source": _SOURCE,
+    "includeTBA": Filter(_for(("events",), _include("tba", _tba_default))),
+    "includeTBD": Filter(_for(("events",), _include("tbd", _tba_default))),
+    "includeFuzzy": Filter(read_by="keyword (also words one edit away)"),
+    "includeSpellcheck": _SPELLCHECK,
+    "size": Filter(read_by="suggest: the most of each kind (default 5)"),
+    "locale": _LOCALE,
+}
+
+#: Every registry, by endpoint name.
+FILTERS = {
+    "events": EVENT_FILTERS,
+    "venues": VENUE_FILTERS,
+    "attractions": ATTRACTION_FILTERS,
+    "classifications": CLASSIFICATION_FILTERS,
+    "suggest": SUGGEST_FILTERS,
+}

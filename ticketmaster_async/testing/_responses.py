@@ -31,13 +31,16 @@ __all__ = [
     "adapt_top_picks",
     "bad_request",
     "discovery_error",
+    "embed",
     "encode_body",
     "fault",
     "gateway_fault",
+    "href",
     "json_response",
     "not_found",
     "page_body",
     "refusal",
+    "suggest_body",
 ]
 
 JSONBody: TypeAlias = bytes | str | Mapping[str, Any]
@@ -119,8 +122,10 @@ def encode_body(body: JSONBody) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def json_response(status: int, body: JSONObject, headers: Mapping[str, str]) -> FakeResponse:
-    """A JSON response with the API's ``Content-Type``."""
+def json_response(
+    status: int, body: JSONObject | bytes, headers: Mapping[str, str]
+) -> FakeResponse:
+    """A JSON response with the API's ``Content-Type`` (*body* may be encoded already)."""
     return FakeResponse(status, {"Content-Type": CONTENT_TYPE, **headers}, encode_body(body))
 
 
@@ -181,46 +186,87 @@ def not_found(resource_id: str, locale: str) -> Reply:
 # ---------------------------------------------------------------------- search pages
 
 
-def _href(path: str, pairs: Iterable[tuple[str, str]]) -> str:
+def href(path: str, pairs: Iterable[tuple[str, str]]) -> str:
+    """A relative link to *path* with the query *pairs* (the key left out by the caller)."""
     query = urlencode(list(pairs), quote_via=quote, safe=",*:")
     return f"{path}?{query}" if query else path
+
+
+def _echoed(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(name, value) for name, value in pairs if name != "apikey"]
+
+
+def embed(body: JSONObject, items: Mapping[str, list[bytes]]) -> bytes:
+    """*body* encoded with ``_embedded`` first, holding the already encoded *items* of each
+    non-empty kind (``_embedded`` is left out when every kind is empty, as the API does).
+
+    The objects are encoded once and kept (see ``Record.encoded``): a page is then mostly a
+    join of bytes, however large the catalogue.
+    """
+    kinds = [kind for kind, encoded in items.items() if encoded]
+    if not kinds:
+        return encode_body(body)
+    placeholders = {kind: f"\0{kind}\0" for kind in kinds}
+    text = encode_body({"_embedded": placeholders, **body})
+    for kind in kinds:
+        token = json.dumps(placeholders[kind]).encode()
+        text = text.replace(token, b"[" + b",".join(items[kind]) + b"]", 1)
+    return text
 
 
 def page_body(
     kind: str,
     path: str,
     pairs: list[tuple[str, str]],
-    items: list[JSONObject],
+    total: int,
+    chosen: list[bytes],
     size: int,
     page: int,
-) -> JSONObject:
+) -> bytes:
     """A search page as the API builds it: ``_embedded`` only when non-empty, relative links
-    that echo the query without the key."""
-    total = len(items)
+    that echo the query without the key.
+
+    Args:
+        kind: the ``_embedded`` key (``events`` ...).
+        path: the path requested (the links keep its ``.json`` or its absence).
+        pairs: the query as received.
+        total: how many records match.
+        chosen: this page's records, encoded.
+        size: the page size.
+        page: the page number.
+    """
     total_pages = math.ceil(total / size)
-    chosen = items[page * size : (page + 1) * size]
-    echoed = [(name, value) for name, value in pairs if name != "apikey"]
+    echoed = _echoed(pairs)
     others = [(name, value) for name, value in echoed if name not in ("page", "size")]
 
     def link(number: int) -> dict[str, str]:
-        return {"href": _href(path, [*others, ("page", str(number)), ("size", str(size))])}
+        return {"href": href(path, [*others, ("page", str(number)), ("size", str(size))])}
 
     links: dict[str, dict[str, str]] = {}
     if total:
         links["first"] = link(0)
         if page > 0:
             links["prev"] = link(min(page, total_pages) - 1)
-    links["self"] = {"href": _href(path, echoed)}
+    links["self"] = {"href": href(path, echoed)}
     if total:
         if page < total_pages - 1:
             links["next"] = link(page + 1)
         links["last"] = link(total_pages - 1)
-    body: JSONObject = {}
-    if chosen:
-        body["_embedded"] = {kind: chosen}
-    body["_links"] = links
-    body["page"] = {"size": size, "totalElements": total, "totalPages": total_pages, "number": page}
-    return body
+    body: JSONObject = {
+        "_links": links,
+        "page": {"size": size, "totalElements": total, "totalPages": total_pages, "number": page},
+    }
+    return embed(body, {kind: chosen})
+
+
+def suggest_body(
+    path: str, pairs: list[tuple[str, str]], found: Mapping[str, list[bytes]]
+) -> bytes:
+    """A suggest answer: a ``self`` link, then ``_embedded`` with each non-empty kind.
+
+    Its shape was never captured from the real API; this one follows the search pages.
+    """
+    return embed({"_links": {"self": {"href": href(path, _echoed(pairs))}}}, found)
 
 
 # ---------------------------------------------------------------------- price sources

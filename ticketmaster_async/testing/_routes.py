@@ -1,27 +1,32 @@
 """The Discovery application behind the gateway: which endpoint a path names, and its body.
 
-Searches go to :mod:`._filters`; details, images, classification nodes and the price sources
-(Commerce offers, Top Picks) are answered here from the :class:`~._catalogue.Catalogue`.
+Searches and suggest go to :mod:`._search`; details, images, classification nodes and the price
+sources (Commerce offers, Top Picks) are answered here from the :class:`~._catalogue.Catalogue`.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
+from typing import TypeAlias
 
 from ._catalogue import Catalogue
 from ._data import JSONObject
-from ._filters import VENUE_FIELDS, paging, search_classifications, search_events, search_named
 from ._responses import (
     OFFERS_EVENT_NOT_FOUND,
     Reply,
     adapt_offers,
     adapt_top_picks,
+    encode_body,
     not_found,
-    page_body,
 )
+from ._search import search, suggest
 
-__all__ = ["dispatch", "merge", "route"]
+__all__ = ["Answer", "dispatch", "merge", "route"]
+
+
+#: A route's body (an object, or bytes already encoded) and its extra headers.
+Answer: TypeAlias = tuple[JSONObject | bytes, dict[str, str]]
 
 
 def dispatch(
@@ -30,23 +35,34 @@ def dispatch(
     path: str,
     pairs: list[tuple[str, str]],
     params: dict[str, str],
-) -> JSONObject:
+) -> Answer:
+    """The body and extra headers answering *route* (from :func:`route`).
+
+    Raises:
+        Reply: an error answer (404, 400, the Commerce 500).
+    """
     kind = route[0]
     locale = params.get("locale") or "en-us"
-    if kind == "search":
-        return _search(catalogue, route[1], path, pairs, params)
+    if kind in ("search", "suggest"):
+        if kind == "search":
+            body, unknown = search(catalogue, route[1], path, pairs, params)
+        else:
+            body, unknown = suggest(catalogue, path, pairs, params)
+        # The real API names the parameters it ignored in this header.
+        return body, ({"X-Unknown-Params": ",".join(unknown)} if unknown else {})
     if kind == "offers":
-        return _offers(catalogue, route[1])
+        return _offers(catalogue, route[1]), {}
     if kind == "top_picks":
-        return _top_picks(catalogue, route[1])
-    if kind == "classification_node":
-        node = catalogue.classification_node(route[1], route[2])
-        if node is None:
-            raise not_found(route[2], locale)
-        return node
-    resource_id = route[1]
+        return _top_picks(catalogue, route[1]), {}
+    return _detail(catalogue, route, locale), {}
+
+
+def _detail(catalogue: Catalogue, route: tuple[str, ...], locale: str) -> JSONObject | bytes:
+    kind, resource_id = route[0], route[-1]
     found: JSONObject | None
-    if kind in ("event", "images"):
+    if kind == "classification_node":
+        found = catalogue.classification_node(route[1], resource_id)
+    elif kind in ("event", "images"):
         found = catalogue.events.get(resource_id)
     elif kind == "venue":
         found = catalogue.venues.get(resource_id)
@@ -64,27 +80,12 @@ def dispatch(
             "images": found.get("images", []),
             "_links": {"self": {"href": href}},
         }
+    if kind == "event":
+        record = catalogue.event_record(resource_id)
+        if record.encoded is None:
+            record.encoded = encode_body(found)
+        return record.encoded
     return found
-
-
-def _search(
-    catalogue: Catalogue,
-    kind: str,
-    path: str,
-    pairs: list[tuple[str, str]],
-    params: dict[str, str],
-) -> JSONObject:
-    size, page = paging(params)
-    items: list[JSONObject]
-    if kind == "events":
-        items = search_events(list(catalogue.events.values()), params)
-    elif kind == "venues":
-        items = search_named(list(catalogue.venues.values()), params, VENUE_FIELDS)
-    elif kind == "attractions":
-        items = search_named(list(catalogue.attractions.values()), params, {})
-    else:
-        items = search_classifications(catalogue.classifications, params)
-    return page_body(kind, path, pairs, items, size, page)
 
 
 def _offers(catalogue: Catalogue, event_id: str) -> JSONObject:
@@ -113,12 +114,16 @@ def merge(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 
 def route(path: str) -> tuple[str, ...] | None:
+    """What *path* names: ``("search", kind)``, ``("suggest",)``, ``("event", id)``, ...; with
+    or without ``.json``. ``None`` for a path the API does not serve."""
     parts = [part for part in path.split("/") if part]
     if parts and parts[-1].endswith(".json"):
         parts[-1] = parts[-1][: -len(".json")]
     match parts:
         case ["discovery", "v2", ("events" | "venues" | "attractions" | "classifications") as kind]:
             return ("search", kind)
+        case ["discovery", "v2", "suggest"]:
+            return ("suggest",)
         case ["discovery", "v2", "events", event_id]:
             return ("event", event_id)
         case ["discovery", "v2", "events", event_id, "images"]:
