@@ -315,7 +315,7 @@ def test_event_filter_keeps_exactly_the_matching_events(api: FakeDiscoveryAPI, n
 
 def test_every_filtering_event_parameter_has_a_case() -> None:
     predicates = {name for name, entry in FILTERS["events"].items() if entry.build is not None}
-    covered_elsewhere = {  # tests/test_fake_filters.py below and tests/test_fake_dates.py
+    covered_elsewhere = {  # in tests/test_fake_geo.py and tests/test_fake_dates.py
         "geoPoint",
         "startDateTime",
         "endDateTime",
