@@ -44,6 +44,13 @@ def identity(item: Item) -> str:
 
 def walk(api: FakeDiscoveryAPI, kind: str, size: int = 7, **params: str) -> list[Item]:
     """Every item of a search, read page by page."""
+    return walk_query(api, kind, params, size=size)
+
+
+def walk_query(
+    api: FakeDiscoveryAPI, kind: str, params: dict[str, str], *, size: int = 7
+) -> list[Item]:
+    """Every item of the search *params*, read page by page (*size* at a time)."""
     items: list[Item] = []
     total_pages = 1
     page = 0
@@ -126,7 +133,7 @@ def check(
     api: FakeDiscoveryAPI, kind: str, sort: str, keys: dict[str, Callable[[Item], Any]]
 ) -> None:
     geo = {"geoPoint": NEW_YORK, "radius": "20000", "unit": "km"} if "distance" in sort else {}
-    items = walk(api, kind, sort=sort, **geo)
+    items = walk_query(api, kind, {"sort": sort, **geo})
     found = [identity(item) for item in items]
     if sort == "random":
         assert sorted(found) == sorted(relevance(api, kind))
