@@ -15,9 +15,9 @@ import copy
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
-from http import HTTPStatus
-from typing import Any, Generic, Literal, TypeAlias, TypeVar, overload
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Literal, TypeAlias
 from urllib.parse import parse_qsl, urlsplit
 
 from .._constants import (
@@ -27,12 +27,12 @@ from .._constants import (
 )
 from ._catalogue import Catalogue
 from ._data import JSONObject
-from ._gateway import Fault, Gateway, check_count, fail_fault
+from ._gateway import Fault, Gateway, GatewayControls, RecordedRequest
+from ._generate import TEMPLATE_EVENT_ID, classification_pool, generate
 from ._responses import (
     CONTENT_TYPE,
     INVALID_KEY,
     FakeResponse,
-    JSONBody,
     Reply,
     discovery_error,
     json_response,
@@ -57,52 +57,9 @@ SourceMode = Literal["ok", "unauthorized", "forbidden", "not_found"]
 QueryParams: TypeAlias = Mapping[str, str] | Sequence[tuple[str, str]]
 
 _SOURCE_MODES = ("ok", "unauthorized", "forbidden", "not_found")
-_T = TypeVar("_T")
 
 
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request the fake received, for assertions.
-
-    Attributes:
-        method: the HTTP method.
-        path: the URL path, without the query string.
-        params: the query parameters WITHOUT ``apikey`` (repeated names joined with ``,``).
-        time: the fake's clock when the request arrived.
-        status: the status answered, or ``None`` when the connection was dropped.
-        fault: the injected fault that shaped the answer (``"fail"``, ``"drop"``,
-            ``"truncate"``, ``"always_fail"``; ``"+delay"`` is appended when delayed), or ``None``.
-    """
-
-    method: str
-    path: str
-    params: dict[str, str]
-    time: float
-    status: int | None
-    fault: str | None = None
-
-
-class _GatewayOption(Generic[_T]):
-    """A public option of the fake that lives on its gateway (read and set through the fake)."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._name = name
-
-    @overload
-    def __get__(self, api: None, owner: type) -> _GatewayOption[_T]: ...
-    @overload
-    def __get__(self, api: FakeDiscoveryAPI, owner: type) -> _T: ...
-    def __get__(self, api: FakeDiscoveryAPI | None, owner: type) -> _T | _GatewayOption[_T]:
-        if api is None:
-            return self
-        value: _T = getattr(api._gateway, self._name)
-        return value
-
-    def __set__(self, api: FakeDiscoveryAPI, value: _T) -> None:
-        setattr(api._gateway, self._name, value)
-
-
-class FakeDiscoveryAPI:
+class FakeDiscoveryAPI(GatewayControls):
     """A fake Ticketmaster Discovery API (plus Commerce offers and Top Picks) with real data.
 
     It answers like the real API: the recorded event/venue/attraction data, the real error
@@ -144,12 +101,6 @@ class FakeDiscoveryAPI:
         ValueError: an option is out of range.
     """
 
-    api_keys = _GatewayOption[frozenset[str] | None]()
-    requests_per_second = _GatewayOption[float | None]()
-    spike_tolerance = _GatewayOption[float]()
-    daily_limit = _GatewayOption[int]()
-    quota_reset_after = _GatewayOption[float]()
-
     def __init__(
         self,
         *,
@@ -181,146 +132,6 @@ class FakeDiscoveryAPI:
         self.requests: list[RecordedRequest] = []
         """Every request received, oldest first (cleared by :meth:`reset`)."""
 
-    # ------------------------------------------------------------------ fault injection
-
-    def fail_next(
-        self,
-        n: int = 1,
-        *,
-        status: int = HTTPStatus.SERVICE_UNAVAILABLE,
-        body: JSONBody | None = None,
-        headers: Mapping[str, str] | None = None,
-        path: str | None = None,
-    ) -> None:
-        """Answer the next *n* matching requests with *status* instead of processing them.
-
-        Args:
-            n: how many requests.
-            status: the HTTP status.
-            body: the body (bytes, text, or a JSON object); default: an Apigee-style fault,
-                e.g. ``{"fault":{"faultstring":"Service Unavailable","detail":{"errorcode":
-                "messaging.adaptors.http.flow.ServiceUnavailable"}}}`` for 503.
-            headers: extra response headers (e.g. ``{"Retry-After": "1"}``).
-            path: only requests whose path contains this substring.
-        """
-        check_count(n)
-        fault = fail_fault(n, status, body, headers, path)
-        with self._lock:
-            self._gateway.faults.append(fault)
-
-    def delay_next(self, n: int = 1, *, seconds: float, path: str | None = None) -> None:
-        """Delay the answer to the next *n* matching requests by *seconds*.
-
-        The request is otherwise processed normally (and combines with the other faults). The
-        in-process transport raises ``httpx.ReadTimeout`` when the delay exceeds the request's
-        read timeout, as a network would.
-        """
-        check_count(n)
-        if not seconds >= 0:
-            raise ValueError("seconds must not be negative")
-        with self._lock:
-            self._gateway.faults.append(Fault("delay", n, path, seconds=seconds))
-
-    def drop_next(self, n: int = 1, *, path: str | None = None) -> None:
-        """Close the connection of the next *n* matching requests without answering.
-
-        In-process this raises ``httpx.RemoteProtocolError``; the loopback server closes the
-        socket. Dropped requests are not counted toward the quota.
-        """
-        check_count(n)
-        with self._lock:
-            self._gateway.faults.append(Fault("drop", n, path))
-
-    def truncate_next(self, n: int = 1, *, path: str | None = None) -> None:
-        """Process the next *n* matching requests normally but send only half of each body.
-
-        The status is the normal one (200 for a valid request) and ``Content-Length`` matches
-        the truncated body, so the client receives well-framed but invalid JSON.
-        """
-        check_count(n)
-        with self._lock:
-            self._gateway.faults.append(Fault("truncate", n, path))
-
-    def always_fail(
-        self,
-        status: int = HTTPStatus.SERVICE_UNAVAILABLE,
-        *,
-        body: JSONBody | None = None,
-        headers: Mapping[str, str] | None = None,
-        path: str | None = None,
-    ) -> None:
-        """Answer every matching request with *status* until :meth:`stop_failing`.
-
-        Arguments as for :meth:`fail_next`. Queued one-shot faults still take precedence.
-        """
-        fault = fail_fault(1, status, body, headers, path)
-        with self._lock:
-            self._gateway.always = fault
-
-    def stop_failing(self) -> None:
-        """Cancel :meth:`always_fail`."""
-        with self._lock:
-            self._gateway.always = None
-
-    def reset(self) -> None:
-        """Forget faults, the request log and counters, quotas and spike-arrest state.
-
-        The data (including events added with :meth:`add_event`) and the options are kept.
-        """
-        with self._lock:
-            self._gateway.reset()
-            self.requests.clear()
-
-    # ------------------------------------------------------------------ inspection
-
-    @property
-    def request_count(self) -> int:
-        """How many requests were received (dropped and refused ones included)."""
-        with self._lock:
-            return len(self.requests)
-
-    @property
-    def count_429(self) -> int:
-        """How many requests were answered 429 (spike arrest and quota)."""
-        return self.status_count(HTTPStatus.TOO_MANY_REQUESTS)
-
-    @property
-    def spike_arrest_count(self) -> int:
-        """How many requests were refused by spike arrest."""
-        with self._lock:
-            return self._gateway.limit_counts["spike"]
-
-    @property
-    def quota_violation_count(self) -> int:
-        """How many requests were refused because the quota was spent."""
-        with self._lock:
-            return self._gateway.limit_counts["quota"]
-
-    @property
-    def dropped_count(self) -> int:
-        """How many connections were dropped by :meth:`drop_next`."""
-        with self._lock:
-            return sum(1 for request in self.requests if request.status is None)
-
-    def status_count(self, status: int) -> int:
-        """How many requests were answered with *status*."""
-        with self._lock:
-            return self._gateway.status_counts[status]
-
-    def requests_to(self, path: str) -> list[RecordedRequest]:
-        """The recorded requests whose path contains *path*."""
-        with self._lock:
-            return [request for request in self.requests if path in request.path]
-
-    def quota_used(self, api_key: str) -> int:
-        """Requests counted toward *api_key*'s quota in its current window."""
-        with self._lock:
-            return self._gateway.quota_used(api_key)
-
-    def quota_remaining(self, api_key: str) -> int:
-        """What ``Rate-Limit-Available`` would say for *api_key* now."""
-        return max(0, self.daily_limit - self.quota_used(api_key))
-
     # ------------------------------------------------------------------ the catalogue
 
     def get_event(self, event_id: str) -> JSONObject | None:
@@ -334,17 +145,119 @@ class FakeDiscoveryAPI:
         with self._lock:
             return list(self._catalogue.events)
 
-    def add_event(self, event: Mapping[str, Any]) -> None:
+    def add_event(self, event: Mapping[str, Any], *, searchable: bool = True) -> None:
         """Serve one more raw Discovery event (replacing one with the same id).
 
         Its ``_embedded`` venues and attractions become searchable too. Use it to test how
         your code copes with a particular payload.
 
+        Args:
+            event: the raw event object (copied; later changes to it have no effect).
+            searchable: ``False`` for an event that details and images answer but no search
+                (nor suggest) returns, as the real API does for past and unlisted events.
+
         Raises:
             ValueError: the event has no string ``id``.
         """
         with self._lock:
-            self._catalogue.add_event(event)
+            self._catalogue.add_event(event, searchable=searchable)
+
+    def update_event(self, event_id: str, **changes: Any) -> None:
+        """Change a served event; details and searches see the change at once.
+
+        Each keyword is a top-level key of the raw event, replaced as given (``name=``,
+        ``priceRanges=``, ``dates=``, ``test=``...; ``None`` removes the key, as the API
+        leaves out what an event lacks). A few conveniences reach inside:
+
+        * ``status="cancelled"`` sets ``dates.status.code``;
+        * ``start=<aware datetime>`` sets ``dates.start.dateTime`` (UTC) and ``localDate`` /
+          ``localTime`` in the event's zone (``dates.timezone``, else its venue's), and clears
+          the TBA/TBD/no-time flags;
+        * ``price_ranges=[...]`` replaces ``priceRanges``;
+        * ``onsale_start=`` / ``onsale_end=`` (aware datetimes) set
+          ``sales.public.startDateTime`` / ``endDateTime``.
+
+        Keys are applied first, then the conveniences. The stored object is replaced by a
+        changed copy, never edited: what :meth:`get_event` returned earlier stays as it was.
+
+        Raises:
+            KeyError: no event has this id.
+            ValueError: a convenience's value is malformed, or ``id=`` is given (the event is
+                left unchanged).
+        """
+        with self._lock:
+            self._catalogue.update_event(event_id, changes)
+
+    def remove_event(self, event_id: str) -> None:
+        """Stop serving an event: its details answer 404 (``DIS1004``), searches leave it out.
+
+        Raises:
+            KeyError: no event has this id.
+        """
+        with self._lock:
+            self._catalogue.remove_event(event_id)
+
+    def generate_events(
+        self,
+        count: int,
+        *,
+        start: datetime,
+        end: datetime,
+        seed: int = 0,
+        city: str = "Fakeville",
+        keyword: str | None = None,
+        country_code: str = "US",
+        timezone: str = "America/Chicago",
+        location: tuple[float, float] = (37.6872, -97.3301),
+        venues: int = 1,
+    ) -> list[str]:
+        """Serve *count* synthetic, searchable events starting between *start* and *end*.
+
+        For tests and benchmarks that need a big catalogue (thousands of events, date windows
+        past the deep-paging cap). The events are deterministic for the same arguments (ids
+        ``SYNTH...``, urls on ``sandbox.ticketmaster.invalid``, ``info`` saying they are
+        synthetic) and shaped like a recorded event: a venue with a location and time zone,
+        ``priceRanges``, ``sales``, real ``classifications``, an image, an attraction. Start
+        instants are whole minutes spread at random over the window; a few events share a
+        start with another, as real ones do.
+
+        Args:
+            count: how many events.
+            start: the earliest start (aware).
+            end: the latest start (aware).
+            seed: another seed, other events.
+            city: the venues' city (``city=`` searches find them).
+            keyword: put in every event's name (``keyword=`` searches find them).
+            country_code: the venues' country (and the prices' currency).
+            timezone: the venues' IANA zone (``localDate``/``localTime`` are in it).
+            location: ``(latitude, longitude)`` of the first venue (geo searches find them).
+            venues: how many venues the events are spread over.
+
+        Returns:
+            The new events' ids, in the order generated.
+
+        Raises:
+            ValueError: a bad argument (naive datetimes, ``end`` before ``start``, an unknown
+                zone...).
+        """
+        with self._lock:
+            recorded = self._catalogue.dataset.events  # the shipped data, never changed
+            events = generate(
+                next(event for event in recorded if event["id"] == TEMPLATE_EVENT_ID),
+                classification_pool(recorded),
+                count,
+                start=start,
+                end=end,
+                seed=seed,
+                city=city,
+                keyword=keyword,
+                country_code=country_code,
+                zone=timezone,
+                location=location,
+                venues=venues,
+            )
+            self._catalogue.add_events(events)
+        return [event["id"] for event in events]
 
     def transport(self) -> FakeTransport:
         """An in-process ``httpx`` transport answering from this fake.

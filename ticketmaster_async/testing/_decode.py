@@ -99,7 +99,8 @@ class Query:
     values: dict[str, Any]
     pairs: list[tuple[str, str]]
     unknown: list[str] = field(default_factory=list)
-    _distances: dict[int, float | None] = field(default_factory=dict, repr=False)
+    # Many records share a venue: each location is measured once per query.
+    _distances: dict[tuple[float, float], float] = field(default_factory=dict, repr=False)
 
     def get(self, name: str) -> Any:
         """The decoded value of *name*, or ``None`` when it was not sent."""
@@ -134,15 +135,16 @@ class Query:
 
     def distance(self, record: Record) -> float | None:
         """The distance from the ``geoPoint`` to *record*'s location (``None`` without one)."""
-        key = id(record)
-        if key not in self._distances:
+        location = record.location
+        if location is None:
+            return None
+        found = self._distances.get(location)
+        if found is None:
             origin = self.origin
-            self._distances[key] = (
-                haversine(origin, record.location, unit=self.unit)
-                if origin is not None and record.location is not None
-                else None
-            )
-        return self._distances[key]
+            if origin is None:
+                return None
+            found = self._distances[location] = haversine(origin, location, unit=self.unit)
+        return found
 
     @property
     def seed(self) -> str:

@@ -1,5 +1,6 @@
 """The fake API's gateway: API keys, the spike-arrest and quota limits with their
-``Rate-Limit*`` headers, and injected faults.
+``Rate-Limit*`` headers, injected faults, and the public methods that script and inspect them
+(:class:`GatewayControls`, a base of ``FakeDiscoveryAPI``).
 
 The real API sits behind an Apigee gateway that checks the key and the limits before the
 Discovery application sees a request; :class:`Gateway` plays that part. It is not thread-safe on
@@ -9,11 +10,12 @@ its own: :class:`~._api.FakeDiscoveryAPI` calls it under its lock.
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Literal
+from typing import Generic, Literal, TypeVar, overload
 
 from ._responses import (
     CONTENT_TYPE,
@@ -27,9 +29,17 @@ from ._responses import (
     json_response,
 )
 
-__all__ = ["Fault", "Gateway", "check_count", "fail_fault"]
+__all__ = [
+    "Fault",
+    "Gateway",
+    "GatewayControls",
+    "RecordedRequest",
+    "check_count",
+    "fail_fault",
+]
 
 FaultKind = Literal["fail", "drop", "truncate", "delay"]
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -216,3 +226,200 @@ class Gateway:
             "Rate-Limit-Over": str(state.over),
             "Rate-Limit-Reset": str(reset_ms),
         }
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the fake received, for assertions.
+
+    Attributes:
+        method: the HTTP method.
+        path: the URL path, without the query string.
+        params: the query parameters WITHOUT ``apikey`` (repeated names joined with ``,``).
+        time: the fake's clock when the request arrived.
+        status: the status answered, or ``None`` when the connection was dropped.
+        fault: the injected fault that shaped the answer (``"fail"``, ``"drop"``,
+            ``"truncate"``, ``"always_fail"``; ``"+delay"`` is appended when delayed), or ``None``.
+    """
+
+    method: str
+    path: str
+    params: dict[str, str]
+    time: float
+    status: int | None
+    fault: str | None = None
+
+
+class _GatewayOption(Generic[_T]):
+    """A public option of the fake that lives on its gateway (read and set through the fake)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, api: None, owner: type) -> _GatewayOption[_T]: ...
+    @overload
+    def __get__(self, api: GatewayControls, owner: type) -> _T: ...
+    def __get__(self, api: GatewayControls | None, owner: type) -> _T | _GatewayOption[_T]:
+        if api is None:
+            return self
+        value: _T = getattr(api._gateway, self._name)
+        return value
+
+    def __set__(self, api: GatewayControls, value: _T) -> None:
+        setattr(api._gateway, self._name, value)
+
+
+class GatewayControls:
+    """The public face of the gateway on :class:`~._api.FakeDiscoveryAPI`: its options, fault
+    injection and what it counted (a mixin over ``self._gateway``, under ``self._lock``)."""
+
+    _gateway: Gateway
+    _lock: threading.RLock
+    requests: list[RecordedRequest]
+
+    api_keys = _GatewayOption[frozenset[str] | None]()
+    requests_per_second = _GatewayOption[float | None]()
+    spike_tolerance = _GatewayOption[float]()
+    daily_limit = _GatewayOption[int]()
+    quota_reset_after = _GatewayOption[float]()
+
+    # ------------------------------------------------------------------ fault injection
+
+    def fail_next(
+        self,
+        n: int = 1,
+        *,
+        status: int = HTTPStatus.SERVICE_UNAVAILABLE,
+        body: JSONBody | None = None,
+        headers: Mapping[str, str] | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Answer the next *n* matching requests with *status* instead of processing them.
+
+        Args:
+            n: how many requests.
+            status: the HTTP status.
+            body: the body (bytes, text, or a JSON object); default: an Apigee-style fault,
+                e.g. ``{"fault":{"faultstring":"Service Unavailable","detail":{"errorcode":
+                "messaging.adaptors.http.flow.ServiceUnavailable"}}}`` for 503.
+            headers: extra response headers (e.g. ``{"Retry-After": "1"}``).
+            path: only requests whose path contains this substring.
+        """
+        check_count(n)
+        fault = fail_fault(n, status, body, headers, path)
+        with self._lock:
+            self._gateway.faults.append(fault)
+
+    def delay_next(self, n: int = 1, *, seconds: float, path: str | None = None) -> None:
+        """Delay the answer to the next *n* matching requests by *seconds*.
+
+        The request is otherwise processed normally (and combines with the other faults). The
+        in-process transport raises ``httpx.ReadTimeout`` when the delay exceeds the request's
+        read timeout, as a network would.
+        """
+        check_count(n)
+        if not seconds >= 0:
+            raise ValueError("seconds must not be negative")
+        with self._lock:
+            self._gateway.faults.append(Fault("delay", n, path, seconds=seconds))
+
+    def drop_next(self, n: int = 1, *, path: str | None = None) -> None:
+        """Close the connection of the next *n* matching requests without answering.
+
+        In-process this raises ``httpx.RemoteProtocolError``; the loopback server closes the
+        socket. Dropped requests are not counted toward the quota.
+        """
+        check_count(n)
+        with self._lock:
+            self._gateway.faults.append(Fault("drop", n, path))
+
+    def truncate_next(self, n: int = 1, *, path: str | None = None) -> None:
+        """Process the next *n* matching requests normally but send only half of each body.
+
+        The status is the normal one (200 for a valid request) and ``Content-Length`` matches
+        the truncated body, so the client receives well-framed but invalid JSON.
+        """
+        check_count(n)
+        with self._lock:
+            self._gateway.faults.append(Fault("truncate", n, path))
+
+    def always_fail(
+        self,
+        status: int = HTTPStatus.SERVICE_UNAVAILABLE,
+        *,
+        body: JSONBody | None = None,
+        headers: Mapping[str, str] | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Answer every matching request with *status* until :meth:`stop_failing`.
+
+        Arguments as for :meth:`fail_next`. Queued one-shot faults still take precedence.
+        """
+        fault = fail_fault(1, status, body, headers, path)
+        with self._lock:
+            self._gateway.always = fault
+
+    def stop_failing(self) -> None:
+        """Cancel :meth:`always_fail`."""
+        with self._lock:
+            self._gateway.always = None
+
+    def reset(self) -> None:
+        """Forget faults, the request log and counters, quotas and spike-arrest state.
+
+        The data (including events added with :meth:`add_event`) and the options are kept.
+        """
+        with self._lock:
+            self._gateway.reset()
+            self.requests.clear()
+
+    # ------------------------------------------------------------------ inspection
+
+    @property
+    def request_count(self) -> int:
+        """How many requests were received (dropped and refused ones included)."""
+        with self._lock:
+            return len(self.requests)
+
+    @property
+    def count_429(self) -> int:
+        """How many requests were answered 429 (spike arrest and quota)."""
+        return self.status_count(HTTPStatus.TOO_MANY_REQUESTS)
+
+    @property
+    def spike_arrest_count(self) -> int:
+        """How many requests were refused by spike arrest."""
+        with self._lock:
+            return self._gateway.limit_counts["spike"]
+
+    @property
+    def quota_violation_count(self) -> int:
+        """How many requests were refused because the quota was spent."""
+        with self._lock:
+            return self._gateway.limit_counts["quota"]
+
+    @property
+    def dropped_count(self) -> int:
+        """How many connections were dropped by :meth:`drop_next`."""
+        with self._lock:
+            return sum(1 for request in self.requests if request.status is None)
+
+    def status_count(self, status: int) -> int:
+        """How many requests were answered with *status*."""
+        with self._lock:
+            return self._gateway.status_counts[status]
+
+    def requests_to(self, path: str) -> list[RecordedRequest]:
+        """The recorded requests whose path contains *path*."""
+        with self._lock:
+            return [request for request in self.requests if path in request.path]
+
+    def quota_used(self, api_key: str) -> int:
+        """Requests counted toward *api_key*'s quota in its current window."""
+        with self._lock:
+            return self._gateway.quota_used(api_key)
+
+    def quota_remaining(self, api_key: str) -> int:
+        """What ``Rate-Limit-Available`` would say for *api_key* now."""
+        return max(0, self.daily_limit - self.quota_used(api_key))
