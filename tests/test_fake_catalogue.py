@@ -357,3 +357,14 @@ def test_generated_venues_spread(api: FakeDiscoveryAPI) -> None:
     listed = get(api, "/discovery/v2/venues", keyword="Spread Arena").json()
     assert listed["page"]["totalElements"] == 4
     assert api.generate_events(0, start=START, end=END) == []
+
+
+def test_gateway_options_can_be_changed_later() -> None:
+    api = FakeDiscoveryAPI(requests_per_second=None, daily_limit=5)
+    assert api.daily_limit == 5
+    api.daily_limit = 1
+    api.api_keys = frozenset({"only-this-key"})
+    assert api.handle("GET", EVENTS, {"apikey": "only-this-key"}).status == 200
+    assert api.handle("GET", EVENTS, {"apikey": "only-this-key"}).status == 429
+    assert api.handle("GET", EVENTS, {"apikey": "another-key"}).status == 401
+    assert type(api).daily_limit is not None  # the option itself, on the class
