@@ -375,3 +375,5 @@ def test_suggest_tba_and_fuzzy(api: FakeDiscoveryAPI) -> None:
         "Announced1"
     ]
     assert "events" not in suggested(suggest(fake, keyword="znzbr", includeFuzzy="yes"))
+    longer = suggested(suggest(fake, keyword="zanzibaar later", includeFuzzy="yes"))
+    assert longer["events"] == ["Announced1"]

@@ -337,3 +337,41 @@ def test_every_filtering_event_parameter_has_a_case() -> None:
 def test_accepted_parameters_without_effect(api: FakeDiscoveryAPI, name: str, value: str) -> None:
     assert FILTERS["events"][name].no_effect
     assert found_ids(api, [(name, value)]) == found_ids(api, [])
+
+
+# --------------------------------------------------------------------------- odd payloads
+
+
+def test_odd_payloads_read_as_missing_never_as_errors() -> None:
+    fake = FakeDiscoveryAPI(requests_per_second=None)
+    base = fake.get_event(PHOENIX) or {}
+    venue = dict(venues(base)[0], id="OddVenue1", timezone="Mars/Olympus_Mons")
+    venue["dmas"] = [{"id": True}, {"id": "x1"}, {"id": 7}, "not a dma"]
+    venue["markets"] = [{"id": " 12 "}, {"id": None}]
+    fake.add_event(
+        {
+            **base,
+            "id": "OddOne1",
+            "distance": "far",  # a stored field the geo answer must not duplicate
+            "dates": {"start": {"localDate": "0001-01-01"}, "timezone": "Asia/Tokyo"},
+            "promoter": "not an object",
+            "_embedded": {"venues": [venue]},
+        }
+    )
+    fake.add_event(
+        {
+            "id": "OddTwo1",
+            "dates": {"start": {"dateTime": "9999-12-31T23:59:59Z"}, "timezone": "Asia/Tokyo"},
+        }
+    )
+    assert found_ids(fake, [("dmaId", "7")]) == {"OddOne1"}
+    assert found_ids(fake, [("dmaId", "1")]) == set()
+    assert found_ids(fake, [("marketId", "12")]) == {"OddOne1"}
+    assert found_ids(fake, [("startDateTime", "9999-01-01T00:00:00Z")]) == {"OddTwo1"}
+    # Year 1 in Tokyo has no UTC instant (before datetime's range): only its wall time counts.
+    assert found_ids(fake, [("localStartDateTime", ",1000-01-01T00:00:00")]) == {"OddOne1"}
+    assert "OddOne1" not in found_ids(fake, [("endDateTime", "2100-01-01T00:00:00Z")])
+    near = answer(fake, "events", [("geoPoint", "9tbq"), ("radius", "300"), ("size", "200")])
+    [odd] = [e for e in near["_embedded"]["events"] if e["id"] == "OddOne1"]
+    assert isinstance(odd["distance"], float)
+    assert (fake.get_event("OddOne1") or {})["distance"] == "far"

@@ -136,7 +136,12 @@ def test_events_without_a_usable_location_are_left_out(api: FakeDiscoveryAPI) ->
     template = api.get_event("G5v0Z98m24-oh") or {}
     venue = template["_embedded"]["venues"][0]
     for number, location in enumerate(
-        [None, {"latitude": "north", "longitude": "1"}, {"latitude": "95", "longitude": "0"}]
+        [
+            None,
+            {"latitude": "north", "longitude": "1"},
+            {"latitude": "95", "longitude": "0"},
+            {"latitude": "nan", "longitude": "0"},
+        ]
     ):
         moved = {k: v for k, v in venue.items() if k != "location"}
         if location is not None:

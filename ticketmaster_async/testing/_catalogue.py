@@ -128,10 +128,6 @@ class Catalogue:
             record = self._records[event_id] = event_record(raw)
         return record
 
-    def searchable(self, event_id: str) -> bool:
-        """Whether searches may return the event."""
-        return event_id in self.events and event_id not in self._unsearchable
-
     # ------------------------------------------------------------------ changes
 
     def add_event(self, event: Mapping[str, Any], *, searchable: bool = True) -> str:

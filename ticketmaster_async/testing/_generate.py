@@ -83,8 +83,6 @@ def generate(
     latitude, longitude = location
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise ValueError(f"location must be (latitude, longitude) on the globe, got {location}")
-    if not classifications:
-        raise ValueError("no classification to give the events")
     tz = _zone(zone)
     tag = _stable_tag(count, low, high, seed, city, keyword, country_code, zone, location, venues)
     rng = random.Random(f"{tag}:{seed}")
