@@ -364,6 +364,16 @@ def test_odd_payloads_read_as_missing_never_as_errors() -> None:
             "dates": {"start": {"dateTime": "9999-12-31T23:59:59Z"}, "timezone": "Asia/Tokyo"},
         }
     )
+    fake.add_event(
+        {
+            "id": "OddThree1",  # an unknown zone reads as UTC
+            "dates": {"start": {"localDate": "2040-06-01"}, "timezone": "Not/AZone"},
+        }
+    )
+    midnight = "2040-06-01T00:00:00Z"
+    assert found_ids(fake, [("startDateTime", midnight), ("endDateTime", midnight)]) == {
+        "OddThree1"
+    }
     assert found_ids(fake, [("dmaId", "7")]) == {"OddOne1"}
     assert found_ids(fake, [("dmaId", "1")]) == set()
     assert found_ids(fake, [("marketId", "12")]) == {"OddOne1"}
