@@ -423,7 +423,14 @@ def start_of(event: dict[str, Any]) -> str:
         ("name,desc", lambda e: e["name"].casefold(), True),
         ("id,asc", lambda e: e["id"], False),
         ("venueName,asc", lambda e: e["_embedded"]["venues"][0]["name"].casefold(), False),
-        ("onSaleStartDate,asc", lambda e: e["sales"]["public"].get("startDateTime", ""), False),
+        (
+            "onSaleStartDate,asc",  # events without a public sale start come last
+            lambda e: (
+                "startDateTime" not in e["sales"]["public"],
+                e["sales"]["public"].get("startDateTime", ""),
+            ),
+            False,
+        ),
         ("name,date,asc", lambda e: (e["name"].casefold(), start_of(e)), False),
     ],
 )
@@ -437,12 +444,20 @@ async def test_sorting(client: httpx.AsyncClient, sort: str, key: Any, descendin
     assert values != sorted(values, reverse=not descending)
 
 
-async def test_relevance_and_unknown_sorts_keep_dataset_order(client: httpx.AsyncClient) -> None:
+async def test_relevance_and_distance_without_a_point_keep_dataset_order(
+    client: httpx.AsyncClient,
+) -> None:
     recorded = [event["id"] for event in fixture_events(GB_PAGE)]
-    for sort in ("relevance,desc", "random", "distance,asc", "bogus"):
+    for sort in ("relevance,desc", "distance,asc"):
         assert ids(await get(client, city="Birmingham", sort=sort)) == recorded
     reverse = ids(await get(client, city="Birmingham", sort="relevance,asc"))
     assert reverse == recorded[::-1]
+    shuffled = ids(await get(client, city="Birmingham", sort="random"))
+    assert sorted(shuffled) == sorted(recorded)
+    assert shuffled != recorded
+    assert ids(await get(client, city="Birmingham", sort="random")) == shuffled
+    bogus = await get(client, city="Birmingham", sort="bogus")
+    assert bogus.status_code == 400
 
 
 async def test_keyword_ranks_name_matches_before_attraction_matches(
@@ -625,7 +640,7 @@ async def test_classifications(client: httpx.AsyncClient) -> None:
 
 
 async def test_unknown_path_and_method(client: httpx.AsyncClient) -> None:
-    response = await get(client, "/discovery/v2/suggest")
+    response = await get(client, "/discovery/v2/nothing-here")
     assert response.status_code == 404
     [error] = response.json()["errors"]
     assert error["status"] == "404"

@@ -9,12 +9,14 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from ticketmaster_async import _geohash as geohash
 from ticketmaster_async.testing import SANDBOX_EVENT_ID, FakeDiscoveryAPI, FakeServer, serve
 from ticketmaster_async.testing import __main__ as cli
 from ticketmaster_async.testing import _server as server_module
@@ -434,3 +436,77 @@ async def test_unusual_status_over_the_wire(
     assert response.reason_phrase == "Unknown"
     assert response.headers["x-bad"] == "a  Injected: yes"
     assert "injected" not in response.headers
+
+
+# --------------------------------------------------------------------------- the 0.2 endpoints
+
+
+async def test_new_endpoints_over_the_wire(
+    client: httpx.AsyncClient, api: FakeDiscoveryAPI
+) -> None:
+    def in_process(path: str, **params: str) -> object:
+        return api.handle("GET", path, {"apikey": KEY, **params}).json()
+
+    cases = [
+        ("/discovery/v2/suggest.json", {"keyword": "suns", "size": "3"}),
+        ("/discovery/v2/events", {"geoPoint": geohash.encode(33.4484, -112.074), "radius": "10"}),
+        (EVENTS, {"localStartDateTime": "2023-01-19T00:00:00,2023-01-19T23:59:59"}),
+        ("/discovery/v2/venues.json", {"stateCode": "AZ", "sort": "name,desc"}),
+        ("/discovery/v2/attractions", {"classificationName": "-Sports", "size": "5"}),
+        ("/discovery/v2/classifications", {"keyword": "rock"}),
+        ("/discovery/v2/classifications/segments/KZFzniwnSyZfZ7v7nJ", {}),
+        ("/discovery/v2/classifications/genres/KnvZfZ7vAeA.json", {}),
+        ("/discovery/v2/classifications/subgenres/KZazBEonSMnZfZ7v6dt", {}),
+        (f"/discovery/v2/events/{SANDBOX_EVENT_ID}/images.json", {}),
+    ]
+    for path, params in cases:
+        response = await get(client, path, **params)
+        assert response.status_code == 200, path
+        assert response.json() == in_process(path, **params)
+    path, params = cases[1]
+    geo = (await get(client, path, **params)).json()["_embedded"]["events"]
+    assert {event["units"] for event in geo} == {"MILES"}
+    assert all(event["distance"] <= 10 for event in geo)
+    local = (await get(client, EVENTS, **cases[2][1])).json()["_embedded"]["events"]
+    assert "G5v0Z98m24-oh" in {event["id"] for event in local}  # the comma survived the wire
+    bad = await get(client, EVENTS, includeTBA="maybe")
+    assert bad.status_code == 400
+
+
+def test_changes_while_a_server_thread_serves() -> None:
+    api = FakeDiscoveryAPI(requests_per_second=None, daily_limit=1_000_000)
+    start = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    ids = api.generate_events(500, start=start, end=start + timedelta(days=60), city="Loopville")
+    ready = threading.Event()
+    stop_serving = threading.Event()
+    urls: list[str] = []
+
+    def run() -> None:
+        async def main() -> None:
+            async with FakeServer(api) as running:
+                urls.append(running.url)
+                ready.set()
+                await asyncio.to_thread(stop_serving.wait, WAIT * 3)
+
+        asyncio.run(main())
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        assert ready.wait(WAIT)
+        with httpx.Client(base_url=urls[0], timeout=WAIT) as http:
+            for number, event_id in enumerate(ids[:20]):
+                api.update_event(event_id, name=f"Loop Renamed {number}")
+                if number % 2:
+                    api.remove_event(event_id)
+                found = http.get(
+                    EVENTS, params={"apikey": KEY, "keyword": "loop renamed", "size": "200"}
+                ).json()
+                names = {event["name"] for event in found.get("_embedded", {}).get("events", [])}
+                assert names == {f"Loop Renamed {n}" for n in range(0, number + 1, 2)}
+            listed = http.get(EVENTS, params={"apikey": KEY, "city": "Loopville", "size": "1"})
+            assert listed.json()["page"]["totalElements"] == 490
+    finally:
+        stop_serving.set()
+        thread.join(WAIT)
+    assert not thread.is_alive()

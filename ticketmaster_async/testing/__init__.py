@@ -23,6 +23,26 @@ Over real loopback sockets::
 or from a shell: ``python -m ticketmaster_async.testing --port 8080`` (prints
 ``listening on http://127.0.0.1:8080`` and serves until Ctrl-C or SIGTERM).
 
+Endpoints (``/discovery/v2/...``, with or without ``.json``): searches of ``events``,
+``venues``, ``attractions`` and ``classifications``; ``suggest``; details of events, venues,
+attractions, classifications and ``classifications/segments|genres|subgenres/{id}``;
+``events/{id}/images``; plus Commerce offers and Top Picks. Every search parameter the client
+describes is read with the client's own description (``ticketmaster_async._endpoints``): a
+malformed value is a 400 in the ``errors[]`` envelope, an unknown parameter is ignored and named
+in ``X-Unknown-Params``. Geo searches (``geoPoint`` geohash, ``radius``, ``unit``) measure the
+great-circle distance to each venue and add ``distance``/``units`` to the results;
+``localStartDateTime=FROM,TO`` compares venue-local wall times; ``includeTBA``/``includeTBD``
+default to ``no`` when a date is sent; every documented ``sort`` works (ties by id, so pages
+never repeat or skip); ``size * page`` must stay under 1000. What each parameter does is listed
+in ``ticketmaster_async.testing._filters`` (``EVENT_FILTERS``...).
+
+Scripting the catalogue (for watches and big catalogues)::
+
+    api.add_event(raw, searchable=False)            # details yes, searches no (past events)
+    api.update_event(event_id, status="cancelled", start=when, price_ranges=[...])
+    api.remove_event(event_id)                      # details 404, searches leave it out
+    ids = api.generate_events(5000, start=t0, end=t1, city="Fakeville")   # synthetic, fast
+
 Well-known ids (stable; real data unless marked synthetic):
 
 =========================  ====================================================================
@@ -59,15 +79,10 @@ Searches that return something: ``city=Birmingham`` (20 events, GB), ``city=Phoe
 ``keyword=Suns``, ``classificationName=Rock``, ``countryCode=GB``.
 """
 
-from ._api import (
-    CONTENT_TYPE,
-    FakeDiscoveryAPI,
-    FakeResponse,
-    FakeTransport,
-    RecordedRequest,
-    SourceMode,
-)
+from ._api import FakeDiscoveryAPI, RecordedRequest, SourceMode
+from ._responses import CONTENT_TYPE, FakeResponse
 from ._server import FakeServer, serve
+from ._transport import FakeTransport
 
 __all__ = [
     "CONTENT_TYPE",
