@@ -150,10 +150,19 @@ def _imports(source: str) -> str:
     return "\n".join(f"from {m} import {', '.join(sorted(lines[m]))}" for m in sorted(lines))
 
 
+def _annotations(function: Any) -> str:
+    """Every annotation of ``function``'s signature, as written (the names to import)."""
+    signature = _signature(function)
+    texts = [str(p.annotation) for p in signature.parameters.values()]
+    return " ".join([*texts, _annotation(signature.return_annotation, generator=True)])
+
+
 def render() -> str:
     """The content ``_sync_client.py`` should have (formatted by ``ruff format``)."""
-    methods = "".join(_method(name, function) for name, function in _public_methods())
-    source = HEADER.format(imports=_imports(methods)) + methods
+    members = _public_methods()
+    methods = "".join(_method(name, function) for name, function in members)
+    used = " ".join(_annotations(function) for _, function in members)
+    source = HEADER.format(imports=_imports(used)) + methods
     for command in (["check", "--select", "I", "--fix", "--quiet"], ["format"]):
         source = subprocess.run(
             [sys.executable, "-m", "ruff", *command, "--stdin-filename", str(TARGET), "-"],

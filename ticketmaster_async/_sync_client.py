@@ -22,7 +22,6 @@ from .models import (
     Classification,
     Event,
     EventChange,
-    FieldChange,
     Genre,
     Image,
     Page,
