@@ -287,7 +287,7 @@ async def test_without_exhaustive_the_cap_cuts_results_with_one_warning(
 
 
 async def test_exhaustive_respects_limit_and_refuses_page_and_other_sorts() -> None:
-    api, clock, ids = catalogue(450)
+    api, clock, _ids = catalogue(450)
     async with client(api, clock) as tm:
         found = [e async for e in tm.iter_events(city="Fakeville", exhaustive=True, limit=250)]
         assert len(found) == 250 and searches(api) == 2
