@@ -216,6 +216,7 @@ class WatchResource(EventsResource):
         """
         self._check_open()
         event_id = check_id(event_id, what="event id")
+        await self._pipeline.drain()  # points of answers seen a moment ago are being written
         points = []
         for at, payload in await self._store.history_get(event_id):
             point = price_point(datetime.fromtimestamp(at, tz=timezone.utc), payload)
