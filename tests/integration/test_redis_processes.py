@@ -35,6 +35,10 @@ PROCESSES = 3
 SEARCHES_PER_PROCESS = 6
 #: The real gateway's rate, enforced by the fake as a spike arrest (see test_limits.py).
 RATE = 5.0
+#: Arrival jitter the fake forgives here: half an interval (the real gateway: about 10 %,
+#: what the benchmarks measure against). A limiter that did not space requests would still
+#: be arrested at once; a test process delayed by a loaded machine is not.
+SPIKE_TOLERANCE = "0.5"
 DEFAULT_QUOTA = 5000
 
 
@@ -101,7 +105,7 @@ async def _usage_and_details(settings: Settings) -> tuple[int, int, int, int]:
 def test_three_processes_share_one_redis_with_zero_429s(redis_server: RedisServer) -> None:
     prefix = unique_prefix("procs")
     total = PROCESSES * SEARCHES_PER_PROCESS + 1  # + w0's details
-    with server_process("--rate", str(RATE)) as url:
+    with server_process("--rate", str(RATE), "--spike-tolerance", SPIKE_TOLERANCE) as url:
         # Workers run with max_retries=0: a single spike-arrest 429 fails a worker.
         answered = _run_workers(url, redis_server.url, prefix)
         settings = Settings(

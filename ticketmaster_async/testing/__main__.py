@@ -35,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
         "--no-spike-arrest", action="store_true", help="do not enforce the per-second rate"
     )
     parser.add_argument(
+        "--spike-tolerance",
+        type=float,
+        default=0.1,
+        help="fraction of an interval of arrival jitter forgiven by spike arrest (%(default)s)",
+    )
+    parser.add_argument(
         "--daily-limit", type=int, default=DEFAULT_DAILY_LIMIT, help="quota per key (%(default)s)"
     )
     parser.add_argument(
@@ -63,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         api = FakeDiscoveryAPI(
             api_keys=args.api_keys,
             requests_per_second=None if args.no_spike_arrest else args.rate,
+            spike_tolerance=args.spike_tolerance,
             daily_limit=args.daily_limit,
             offers=args.offers,
             top_picks=args.top_picks,
