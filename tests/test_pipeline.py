@@ -432,3 +432,27 @@ async def test_commerce_event_not_found_is_no_offers_and_cached_like_a_404(
     assert cached is not None and cached.status == 404
     assert cached.expires_at - cached.stored_at == pytest.approx(NEGATIVE_CACHE_TTL)
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+class CommerceKnowsOneEventNot(CommerceNotFound):
+    """Commerce answers "event not found" for one event only; the fake answers the others."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/commerce/v2/events/OnlyInDiscovery1/offers.json":
+            return await super().handle_async_request(request)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_one_event_unknown_to_commerce_does_not_turn_offers_off_for_others() -> None:
+    api = FakeDiscoveryAPI(requests_per_second=None)
+    raw = api.get_event(SANDBOX_EVENT_ID)
+    assert raw is not None
+    api.add_event(dict(raw, id="OnlyInDiscovery1"))
+    transport = CommerceKnowsOneEventNot(api.transport())
+    async with make_client(transport=transport, offers=True, max_retries=0) as tm:
+        await tm.get_ticket_prices("OnlyInDiscovery1")
+        prices = await tm.get_ticket_prices(SANDBOX_EVENT_ID)
+    assert transport.offers_asked == 1
+    asked = [r.path for r in api.requests if r.path.startswith("/commerce/")]
+    assert asked == [f"/commerce/v2/events/{SANDBOX_EVENT_ID}/offers.json"]  # not refused
+    assert any(price.source == "offers" for price in prices)

@@ -16,6 +16,7 @@ from .._exceptions import (
     ResponseValidationError,
     TicketmasterError,
 )
+from .._json import loads as json_loads
 from .._params import check_id
 from ..models import TicketPrice
 from .events import EventsResource
@@ -23,6 +24,18 @@ from .events import EventsResource
 __all__ = ["PricesResource"]
 
 logger = logging.getLogger(LOGGER_NAME)
+
+
+def _about_this_event(body: bytes) -> bool:
+    """Whether a 404 says this event is unknown to the source (the API's ``errors`` envelope,
+    e.g. Commerce's "event not found", which arrives as a 500 the pipeline reads as a 404) —
+    rather than the gateway refusing the source to this key (a ``fault``): only the latter is
+    remembered for a day, for every event."""
+    try:
+        data = json_loads(body)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and isinstance(data.get("errors"), list)
 
 
 class PricesResource(EventsResource):
@@ -96,7 +109,8 @@ class PricesResource(EventsResource):
             logger.warning("%s prices unavailable for now: %s", name, exc)
             return None
         if answer.status == 404:
-            await self._refuse(flag, name, 404, now)
+            if not _about_this_event(answer.body):
+                await self._refuse(flag, name, 404, now)
             return None
         try:
             return self._decode(answer)
