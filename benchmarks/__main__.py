@@ -24,7 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import cache_hit, growth, limiter, memory, miss, utilisation
+from . import cache_hit, growth, limiter, memory, miss, requests, utilisation
 from .common import RunSize
 from .harness import Figure, format_table, format_value
 
@@ -42,6 +42,7 @@ FAMILIES: dict[str, Runner] = {
     "growth": growth.run,
     "utilisation": utilisation.run,
     "memory": memory.run,
+    "requests": requests.run,
 }
 PACKAGES = ("ticketmaster-async", "httpx", "aiosqlite", "pydantic", "hishel", "pyrate-limiter")
 METHOD = (
