@@ -154,6 +154,16 @@ class TicketmasterClient(
 
     # -- lifecycle ---------------------------------------------------------------------------
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`aclose` was called."""
+        return self._closed
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop this client belongs to (the one it was first used in), or None."""
+        return self._loop
+
     async def __aenter__(self) -> TicketmasterClient:
         self._check_open()
         return self
