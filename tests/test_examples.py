@@ -1,0 +1,30 @@
+"""What the examples show, beyond running (every example runs in ``tests/test_cli.py``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_the_watch_bot_reports_each_scripted_change_once() -> None:
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "watch_bot.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    new = [line for line in lines if line.startswith("NEW ")]
+    later = [line for line in lines[len(new) :] if not line.startswith("price history")]
+    assert len(new) == 6  # the first round: every match
+    assert [line.split()[0] for line in later] == ["CHANGED", "CHANGED", "GONE", "NEW"]
+    assert "price_ranges" in later[0] and "-> 25-80 GBP" in later[0]
+    assert "status onsale -> cancelled" in later[1]
+    assert "Late Addition" in later[3]
+    assert lines[-1].endswith(": 2 points")
