@@ -20,9 +20,8 @@ def test_the_watch_bot_reports_each_scripted_change_once() -> None:
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    new = [line for line in lines if line.startswith("NEW ")]
-    later = [line for line in lines[len(new) :] if not line.startswith("price history")]
-    assert len(new) == 6  # the first round: every match
+    first_round, later = lines[:6], lines[6:-1]
+    assert all(line.startswith("NEW ") for line in first_round)  # every match, once
     assert [line.split()[0] for line in later] == ["CHANGED", "CHANGED", "GONE", "NEW"]
     assert "price_ranges" in later[0] and "-> 25-80 GBP" in later[0]
     assert "status onsale -> cancelled" in later[1]
