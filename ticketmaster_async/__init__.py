@@ -56,7 +56,7 @@ from .models import (
     Venue,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # A library never configures logging; the NullHandler only keeps "no handler" warnings away.
 _logger = _logging.getLogger("ticketmaster_async")

@@ -33,7 +33,7 @@ SANDBOX_BASE_URL = "https://sandbox.ticketmaster.invalid"
 SANDBOX_API_KEY = "sandbox-key"
 ENV_PREFIX = "TICKETMASTER_"
 LOGGER_NAME = "ticketmaster_async"
-USER_AGENT = "ticketmaster-async/0.1.0"
+USER_AGENT = "ticketmaster-async/0.2.0"
 REDACTED = "***"
 
 DEFAULT_REQUESTS_PER_SECOND = 5.0
