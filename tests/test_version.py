@@ -18,4 +18,4 @@ def test_one_version_everywhere() -> None:
     declared = found.group(1)
     assert ticketmaster_async.__version__ == declared
     assert metadata.version("ticketmaster-async") == declared
-    assert USER_AGENT == f"ticketmaster-async/{declared}"
+    assert f"ticketmaster-async/{declared}" == USER_AGENT
