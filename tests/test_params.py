@@ -22,6 +22,16 @@ from ticketmaster_async._endpoints import (
     VENUE_SORTS,
     DetailOptions,
 )
+from ticketmaster_async._params import (
+    Code,
+    GeoPoint,
+    IdList,
+    Instant,
+    IntList,
+    LocalTime,
+    Text,
+    TriState,
+)
 
 from .clients import BASE, make_client
 
@@ -436,3 +446,40 @@ async def test_filters_do_not_leak_into_the_cache_key_of_other_calls() -> None:
             await tm.search_events("rock", near=(51.5, -0.1), radius=5)
             await tm.search_events("rock", near=(51.5, -0.1))
     assert route.call_count == 2
+
+
+# -- reading the API's text back (what the fake API does with a query) ------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        (Instant(), "2023-1-01T00:00:00Z"),
+        (Instant(), "2023-01-01T00:00:00"),
+        (LocalTime(), "2023-01-01 00:00:00"),
+        (Code(), "G1"),
+        (Code(), "GBR"),
+        (Text(), ""),
+        (TriState(), "maybe"),
+        (GeoPoint(), "u4pa"),
+        (IntList(), "7,x"),
+    ],
+)
+def test_malformed_api_text_is_refused(kind: Any, text: str) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - ConfigurationError is one, so is ValueError
+        kind.decode(text)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "value"),
+    [
+        (Instant(), "2023-01-01T10:20:30Z", datetime(2023, 1, 1, 10, 20, 30, tzinfo=UTC)),
+        (LocalTime(), "2023-01-01T10:20:30", datetime(2023, 1, 1, 10, 20, 30)),
+        (Code(), "GB", "GB"),
+        (IdList(), "a, b,,c", ["a", "b", "c"]),
+        (IntList(), "7,12", [7, 12]),
+        (TriState(), "only", "only"),
+    ],
+)
+def test_api_text_reads_back(kind: Any, text: str, value: Any) -> None:
+    assert kind.decode(text) == value

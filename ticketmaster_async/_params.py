@@ -9,6 +9,7 @@ CLI reads). The endpoint descriptions in :mod:`._endpoints` are made of these.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
@@ -57,6 +58,8 @@ INSTANT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%S"
 SOURCES = ("ticketmaster", "universe", "frontgate", "tmr")
 _MAX_TEXT = 200
+_INSTANT_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_LOCAL_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 _MAX_LIST_ITEMS = 200
 _YES, _NO, _ONLY = "yes", "no", "only"
 
@@ -159,6 +162,9 @@ class Text(Kind):
             raise ConfigurationError(f"{what} is too long or contains control characters")
         return value
 
+    def decode(self, text: str) -> str:
+        return self.check(text, what="value")  # a ConfigurationError is a ValueError
+
 
 @dataclass(frozen=True)
 class Code(Kind):
@@ -179,6 +185,9 @@ class Code(Kind):
             )
         return value
 
+    def decode(self, text: str) -> str:
+        return self.check(text, what="value")  # a ConfigurationError is a ValueError
+
 
 def _items(value: Any, *, what: str, allow_single: bool) -> list[Any]:
     if isinstance(value, (str, int)) and not isinstance(value, bool):
@@ -192,8 +201,21 @@ def _items(value: Any, *, what: str, allow_single: bool) -> list[Any]:
     return list(value)
 
 
+class _CommaList(Kind):
+    """A list sent comma-joined: ``a,b``; read back (and typed on a terminal) split on commas."""
+
+    def encode(self, value: tuple[Any, ...]) -> str:
+        return ",".join(str(item) for item in value)
+
+    def decode(self, text: str) -> list[Any]:
+        return self.from_text(text)
+
+    def from_text(self, text: str) -> list[Any]:
+        return [part.strip() for part in text.split(",") if part.strip()]
+
+
 @dataclass(frozen=True)
-class TextList(Kind):
+class TextList(_CommaList):
     """``str | Sequence[str]``, sent comma-joined."""
 
     python_type = "str | Sequence[str]"
@@ -206,18 +228,9 @@ class TextList(Kind):
             raise ConfigurationError(f"{what} takes at most {_MAX_LIST_ITEMS} values")
         return tuple(self.item.check(item, what=what) for item in items)
 
-    def encode(self, value: tuple[str, ...]) -> str:
-        return ",".join(value)
-
-    def decode(self, text: str) -> list[str]:
-        return [part.strip() for part in text.split(",") if part.strip()]
-
-    def from_text(self, text: str) -> list[str]:
-        return self.decode(text)
-
 
 @dataclass(frozen=True)
-class IdList(Kind):
+class IdList(_CommaList):
     """Ticketmaster ids: one (``str``) or several (``Sequence[str]``), sent comma-joined."""
 
     python_type = "str | Sequence[str]"
@@ -235,18 +248,9 @@ class IdList(Kind):
             raise ConfigurationError(f"{what} takes at most {self.max_items} ids, got {len(items)}")
         return tuple(check_id(item, what=f"{what} entry") for item in items)
 
-    def encode(self, value: tuple[str, ...]) -> str:
-        return ",".join(value)
-
-    def decode(self, text: str) -> list[str]:
-        return [part.strip() for part in text.split(",") if part.strip()]
-
-    def from_text(self, text: str) -> list[str]:
-        return self.decode(text)
-
 
 @dataclass(frozen=True)
-class IntList(Kind):
+class IntList(_CommaList):
     """Numeric ids (market, DMA, promoter): ``int | str | Sequence[int | str]``."""
 
     python_type = "int | str | Sequence[int | str]"
@@ -260,14 +264,8 @@ class IntList(Kind):
             checked.append(_whole(item, what=f"{what} entry", low=0, high=10**18))
         return tuple(checked)
 
-    def encode(self, value: tuple[int, ...]) -> str:
-        return ",".join(str(item) for item in value)
-
     def decode(self, text: str) -> list[int]:
-        return [int(part) for part in text.split(",") if part.strip()]
-
-    def from_text(self, text: str) -> list[str]:
-        return [part.strip() for part in text.split(",") if part.strip()]
+        return [int(part) for part in self.from_text(text)]
 
 
 @dataclass(frozen=True)
@@ -349,7 +347,7 @@ class Choice(Kind):
 
 
 @dataclass(frozen=True)
-class ChoiceList(Kind):
+class ChoiceList(_CommaList):
     """Several of a fixed set of strings: ``str | Sequence[str]`` (``"a,b"`` also accepted)."""
 
     python_type = "str | Sequence[str]"
@@ -367,17 +365,11 @@ class ChoiceList(Kind):
             )
         return checked
 
-    def encode(self, value: tuple[str, ...]) -> str:
-        return ",".join(value)
-
     def decode(self, text: str) -> list[str]:
         parts = [part.strip() for part in text.split(",")]
         if any(part not in self.values for part in parts):
             raise ValueError(f"not among {self.values}: {text!r}")
         return parts
-
-    def from_text(self, text: str) -> list[str]:
-        return [part.strip() for part in text.split(",")]
 
 
 @dataclass(frozen=True)
@@ -436,6 +428,8 @@ class Instant(Kind):
         return value.astimezone(timezone.utc).strftime(INSTANT_FORMAT)
 
     def decode(self, text: str) -> datetime:
+        if not _INSTANT_TEXT.fullmatch(text):  # strptime alone accepts 2023-1-1T1:2:3Z
+            raise ValueError(f"not YYYY-MM-DDTHH:MM:SSZ: {text!r}")
         return datetime.strptime(text, INSTANT_FORMAT).replace(tzinfo=timezone.utc)
 
     def from_text(self, text: str) -> datetime:
@@ -473,6 +467,8 @@ class LocalTime(Kind):
         return value.strftime(LOCAL_FORMAT)
 
     def decode(self, text: str) -> datetime:
+        if not _LOCAL_TEXT.fullmatch(text):
+            raise ValueError(f"not YYYY-MM-DDTHH:MM:SS: {text!r}")
         return datetime.strptime(text, LOCAL_FORMAT)
 
     def from_text(self, text: str) -> date | datetime:
