@@ -98,6 +98,16 @@ def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, 
     return {"redis_url": server.url, "redis_prefix": unique_prefix("watch")}
 
 
+@pytest.fixture(params=["sqlite", "redis"])
+def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    """Settings of a store that outlives a client and is shared by several: a SQLite file, a
+    Redis server (each test under its own key prefix)."""
+    if request.param == "sqlite":
+        return {"db_path": str(tmp_path / "state.sqlite3")}
+    server = session_redis_server(request.config)
+    return {"redis_url": server.url, "redis_prefix": unique_prefix("watch")}
+
+
 @asynccontextmanager
 async def client(
     api: FakeDiscoveryAPI, clock: FakeClock, **settings: Any
@@ -191,7 +201,10 @@ CHANGES: list[tuple[str, Update, Callable[[dict[str, Any]], Any]]] = [
 
 @pytest.mark.parametrize(("field", "update", "expected"), CHANGES, ids=[c[0] for c in CHANGES])
 async def test_each_compared_field_is_reported_as_changed(
-    field: str, update: Update, expected: Callable[[dict[str, Any]], Any]
+    field: str,
+    update: Update,
+    expected: Callable[[dict[str, Any]], Any],
+    store_settings: dict[str, Any],
 ) -> None:
     clock = ScriptedClock(max_sleeps=12)
     api = FakeDiscoveryAPI(clock=clock)
@@ -202,7 +215,7 @@ async def test_each_compared_field_is_reported_as_changed(
         api.update_event(target, **changes)
 
     clock.after(EVERY * 1.5, apply_update)
-    async with client(api, clock) as tm:
+    async with client(api, clock, **store_settings) as tm:
         changes = await collect(tm.watch_events(WATCHED, every=EVERY, name=f"field-{field}"))
     later = [c for c in changes if c.kind != "new"]
     assert len(later) == 1, later
@@ -216,20 +229,24 @@ async def test_each_compared_field_is_reported_as_changed(
     assert change.previous is not None and change.previous.id == target
 
 
-async def test_a_removed_event_is_gone_with_its_last_seen_version() -> None:
+async def test_a_removed_event_is_gone_with_its_last_seen_version(
+    store_settings: dict[str, Any],
+) -> None:
     clock = ScriptedClock(max_sleeps=12)
     api = FakeDiscoveryAPI(clock=clock)
     target = WATCHED[1]
     name = raw(api, target)["name"]
     clock.after(EVERY * 1.5, lambda: api.remove_event(target))
-    async with client(api, clock) as tm:
+    async with client(api, clock, **store_settings) as tm:
         changes = await collect(tm.watch_events(WATCHED, every=EVERY, name="gone"))
     gone = [c for c in changes if c.kind == "gone"]
     assert [(c.event.id, c.event.name) for c in gone] == [(target, name)]
     assert len([c for c in changes if c.kind == "new"]) == 3
 
 
-async def test_watch_search_reports_new_matches_and_ones_that_stop_matching() -> None:
+async def test_watch_search_reports_new_matches_and_ones_that_stop_matching(
+    store_settings: dict[str, Any],
+) -> None:
     clock = ScriptedClock(max_sleeps=20)
     api = FakeDiscoveryAPI(clock=clock)
     start = datetime.fromtimestamp(clock.now, tz=UTC) + timedelta(days=10)
@@ -243,7 +260,7 @@ async def test_watch_search_reports_new_matches_and_ones_that_stop_matching() ->
         api.remove_event(ids[4])
 
     clock.after(EVERY * 1.5, script)
-    async with client(api, clock) as tm:
+    async with client(api, clock, **store_settings) as tm:
         changes = await collect(tm.watch_search(city="Fakeville", every=EVERY, name="fakeville"))
     assert sorted(c.event.id for c in changes if c.kind == "new") == sorted([*ids, "ArrivesLater1"])
     assert [(c.kind, c.event.id) for c in changes[5:]] == [
@@ -255,38 +272,37 @@ async def test_watch_search_reports_new_matches_and_ones_that_stop_matching() ->
 # -- restarts, processes ------------------------------------------------------------------------
 
 
-async def test_nothing_is_reported_twice_across_a_restart(tmp_path: Path) -> None:
-    path = str(tmp_path / "state.sqlite3")
+async def test_nothing_is_reported_twice_across_a_restart(shared_store: dict[str, Any]) -> None:
     clock = ScriptedClock(max_sleeps=10)
     api = FakeDiscoveryAPI(clock=clock)
-    async with client(api, clock, db_path=path) as tm:
+    async with client(api, clock, **shared_store) as tm:
         first = await collect(tm.watch_events(WATCHED, every=EVERY, name="tour"))
     assert [c.kind for c in first] == ["new"] * 3
     api.update_event(WATCHED[2], name="Changed while nobody watched")
     clock.max_sleeps = clock.sleeps + 10
-    async with client(api, clock, db_path=path) as again:  # a new client on the same file
+    async with client(api, clock, **shared_store) as again:  # a new client on the same file
         second = await collect(again.watch_events(WATCHED, every=EVERY, name="tour"))
     assert [(c.kind, c.event.id, [f.field for f in c.changes]) for c in second] == [
         ("changed", WATCHED[2], ["name"])
     ]
 
 
-async def test_a_consumer_that_breaks_early_gets_the_rest_next_time(tmp_path: Path) -> None:
-    path = str(tmp_path / "state.sqlite3")
+async def test_a_consumer_that_breaks_early_gets_the_rest_next_time(
+    shared_store: dict[str, Any],
+) -> None:
     clock = ScriptedClock(max_sleeps=10)
     api = FakeDiscoveryAPI(clock=clock)
-    async with client(api, clock, db_path=path) as tm:
+    async with client(api, clock, **shared_store) as tm:
         first = await collect(tm.watch_events(WATCHED, every=EVERY, name="tour"), limit=1)
         rest = await collect(tm.watch_events(WATCHED, every=EVERY, name="tour"))
     assert [c.event.id for c in first] == WATCHED[:1]
     assert [c.event.id for c in rest] == WATCHED[1:]
 
 
-async def test_two_clients_on_one_store_never_both_poll(tmp_path: Path) -> None:
-    path = str(tmp_path / "state.sqlite3")
+async def test_two_clients_on_one_store_never_both_poll(shared_store: dict[str, Any]) -> None:
     clock = FastClock(stop_after=4.0)  # 600 s rounds: 0.6 s here, about six of them
     api = FakeDiscoveryAPI(clock=clock, requests_per_second=None)
-    async with client(api, clock, db_path=path) as one, client(api, clock, db_path=path) as two:
+    async with client(api, clock, **shared_store) as one, client(api, clock, **shared_store) as two:
         clock.after(EVERY * 2.5, lambda: api.update_event(WATCHED[0], name="Seen once"))
         seen = await asyncio.gather(
             collect(one.watch_events(WATCHED, every=EVERY, name="shared")),
@@ -303,11 +319,10 @@ async def test_two_clients_on_one_store_never_both_poll(tmp_path: Path) -> None:
     assert min(b - a for a, b in pairwise(times)) > EVERY * 0.9  # one request a round
 
 
-async def test_a_stopped_poller_is_taken_over(tmp_path: Path) -> None:
-    path = str(tmp_path / "state.sqlite3")
+async def test_a_stopped_poller_is_taken_over(shared_store: dict[str, Any]) -> None:
     clock = FastClock(stop_after=6.0)
     api = FakeDiscoveryAPI(clock=clock, requests_per_second=None)
-    async with client(api, clock, db_path=path) as one, client(api, clock, db_path=path) as two:
+    async with client(api, clock, **shared_store) as one, client(api, clock, **shared_store) as two:
         first = asyncio.ensure_future(collect(one.watch_events(WATCHED, every=EVERY, name="s")))
         await asyncio.sleep(0.3)  # the first round is done
         second = asyncio.ensure_future(collect(two.watch_events(WATCHED, every=EVERY, name="s")))
