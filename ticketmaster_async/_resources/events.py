@@ -1,4 +1,4 @@
-"""Events: details, one search page, every page of a search."""
+"""Events: details, images, many by id, one search page, every page of a search."""
 
 from __future__ import annotations
 
@@ -57,7 +57,9 @@ def _raw_bytes(event: Event) -> bytes:
 
 
 class EventsResource(Resource):
-    """``get_event_details``, ``search_events_page``, ``search_events``, ``iter_events``."""
+    """``get_event_details``, ``get_event_images``, ``get_events``, ``search_events_page``,
+    ``search_events``, ``iter_events``; a search page from the network warms its events'
+    details and records their price points."""
 
     async def get_event_details(
         self,
