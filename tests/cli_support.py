@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from ticketmaster_async import Settings, TicketmasterClient, cli
@@ -140,3 +141,71 @@ def rendered(renderable: Any, *, width: int = 200) -> list[str]:
     stream = io.StringIO()
     Console(file=stream, width=width, color_system=None, markup=False).print(Trimmed(renderable))
     return stream.getvalue().splitlines()
+
+
+SUGGEST_PATH = "/discovery/v2/suggest.json"
+
+
+def suggest_body(api: FakeDiscoveryAPI, keyword: str, size: int = 5) -> dict[str, Any]:
+    """A suggest answer made of the fake's own recorded objects: the events whose name holds
+    ``keyword``, and their venues and attractions (no suggest answer was ever recorded)."""
+    wanted = keyword.casefold()
+    events = [
+        raw
+        for raw in (api.get_event(event_id) for event_id in api.event_ids())
+        if raw is not None and wanted in str(raw.get("name", "")).casefold()
+    ][:size]
+    venues: dict[str, Any] = {}
+    attractions: dict[str, Any] = {}
+    for raw in events:
+        embedded = raw.get("_embedded", {})
+        venues.update((venue["id"], venue) for venue in embedded.get("venues", []))
+        attractions.update((item["id"], item) for item in embedded.get("attractions", []))
+    return {
+        "_links": {"self": {"href": f"{SUGGEST_PATH}?keyword={keyword}"}},
+        "_embedded": {
+            "attractions": list(attractions.values())[:size],
+            "venues": list(venues.values())[:size],
+            "events": events,
+        },
+    }
+
+
+class SuggestingTransport(httpx.AsyncBaseTransport):
+    """The fake API's transport, with ``suggest`` answered by :func:`suggest_body` (the fake
+    of this version does not serve it yet)."""
+
+    def __init__(self, api: FakeDiscoveryAPI) -> None:
+        self.api = api
+        self._inner = api.transport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """``suggest`` from the fake's data; anything else from the fake."""
+        if request.url.path == SUGGEST_PATH:
+            return httpx.Response(200, json=suggest_body(self.api, request.url.params["keyword"]))
+        return await self._inner.handle_async_request(request)
+
+
+def install_suggesting_fake(
+    monkeypatch: pytest.MonkeyPatch, api: FakeDiscoveryAPI | None = None
+) -> FakeDiscoveryAPI:
+    """As :func:`install_fake`, with ``suggest`` answered (see :class:`SuggestingTransport`)."""
+    api = api if api is not None else FakeDiscoveryAPI(requests_per_second=None)
+    real_client = TicketmasterClient
+
+    def client(settings: Settings) -> TicketmasterClient:
+        return real_client(settings, transport=SuggestingTransport(api))
+
+    monkeypatch.setattr(cli, "TicketmasterClient", client)
+    return api
+
+
+def main_with_suggest(argv: list[str]) -> int:
+    """``cli.main(argv)`` with ``suggest`` answered: what the subprocess tests run."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        install_suggesting_fake(monkeypatch)
+        return cli.main(argv)
+
+
+if __name__ == "__main__":  # python -m tests.cli_support ARGS: the CLI with suggest answered
+    raise SystemExit(main_with_suggest(sys.argv[1:]))

@@ -302,8 +302,8 @@ def stale_note(models: Iterable[FreshModel]) -> str | None:
     if not stale:
         return None
     times = [model.fetched_at for model in stale if model.fetched_at is not None]
-    when = f" (fetched {_utc(min(times))})" if times else ""
-    return f"{STALE_MARK} stale: the API was unavailable, served from the cache{when}"
+    when = f" from {_utc(min(times))}" if times else ""
+    return f"{STALE_MARK} stale: the API was down; cached answer{when}"
 
 
 EVENT_COLUMNS = (
