@@ -175,26 +175,31 @@ class SuggestingTransport(httpx.AsyncBaseTransport):
     """The fake API's transport, with ``suggest`` answered by :func:`suggest_body` (the fake
     of this version does not serve it yet)."""
 
-    def __init__(self, api: FakeDiscoveryAPI) -> None:
+    def __init__(self, api: FakeDiscoveryAPI, log: list[dict[str, str]] | None = None) -> None:
         self.api = api
+        self.log = log if log is not None else []
         self._inner = api.transport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """``suggest`` from the fake's data; anything else from the fake."""
         if request.url.path == SUGGEST_PATH:
+            self.log.append(dict(request.url.params))
             return httpx.Response(200, json=suggest_body(self.api, request.url.params["keyword"]))
         return await self._inner.handle_async_request(request)
 
 
 def install_suggesting_fake(
-    monkeypatch: pytest.MonkeyPatch, api: FakeDiscoveryAPI | None = None
+    monkeypatch: pytest.MonkeyPatch,
+    api: FakeDiscoveryAPI | None = None,
+    log: list[dict[str, str]] | None = None,
 ) -> FakeDiscoveryAPI:
-    """As :func:`install_fake`, with ``suggest`` answered (see :class:`SuggestingTransport`)."""
+    """As :func:`install_fake`, with ``suggest`` answered (see :class:`SuggestingTransport`;
+    the query of each suggest request goes to ``log``)."""
     api = api if api is not None else FakeDiscoveryAPI(requests_per_second=None)
     real_client = TicketmasterClient
 
     def client(settings: Settings) -> TicketmasterClient:
-        return real_client(settings, transport=SuggestingTransport(api))
+        return real_client(settings, transport=SuggestingTransport(api, log))
 
     monkeypatch.setattr(cli, "TicketmasterClient", client)
     return api

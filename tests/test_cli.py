@@ -52,10 +52,12 @@ from .cli_support import (
     clear_environment,
     error_lines,
     install_fake,
+    install_suggesting_fake,
     only_warnings,
     rendered,
     run_cli,
     run_main,
+    suggest_body,
     widest_line,
 )
 
@@ -664,6 +666,17 @@ class TestFormatting:
             "18:00",
         ]
 
+    def test_wrapping_columns_take_back_what_the_others_leave(self) -> None:
+        columns = [render.Column("WHEN", wrap=True), render.Column("NAME", shrink_to=4)]
+        rows = [["2021-03-11 18:00 GMT", "Show"]]
+        # 20 + 4 + 2 > 24: WHEN wraps; at its floor (10) it would leave 8 columns unused, so
+        # it takes them back: 18 wide, "2021-03-11 18:00" fits on its first line.
+        assert rendered(render.fitted_table(columns, rows, width=24), width=24) == [
+            "WHEN                NAME",
+            "2021-03-11 18:00    Show",
+            "GMT",
+        ]
+
     def test_table_rejects_ragged_rows(self) -> None:
         with pytest.raises(ValueError, match="one cell per column"):
             render.fitted_table([render.Column("A"), render.Column("B")], [["only one"]], width=80)
@@ -710,6 +723,16 @@ class TestFormatting:
             _embedded={"venues": [{"id": "V", "timezone": "Europe/London"}]},
         )
         assert render.format_start(event) == "2021-07-01 19:00 BST"
+
+    def test_instant(self) -> None:
+        moment = datetime(2021, 7, 1, 18, tzinfo=timezone.utc)
+        assert render.format_instant(moment, "Europe/London") == "2021-07-01 19:00 BST"
+        assert render.format_instant(moment, "Not/AZone") == "2021-07-01 18:00 UTC"
+        assert render.format_instant(None) == "-"
+
+    def test_event_block_with_half_a_sale(self) -> None:
+        event = make_event(sales={"public": {"endDateTime": "2021-07-01T18:00:00Z"}})
+        assert "sale    - – 2021-07-01 18:00 UTC" in rendered(render.event_block(event))
 
     def test_start_in_utc_without_any_zone(self) -> None:
         event = make_event(dates={"start": {"dateTime": "2021-07-01T18:00:00Z"}})
@@ -914,3 +937,61 @@ def test_search_needs_no_keyword(
     assert len(json.loads(out)) == 3
     [request] = fake_api.requests_to("/discovery/v2/events")
     assert "keyword" not in request.params
+
+
+# -- suggest ---------------------------------------------------------------------------------
+
+
+class TestSuggest:
+    def test_sections_list_what_the_api_suggests(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        api = install_suggesting_fake(monkeypatch)
+        body = suggest_body(api, "rad")
+        monkeypatch.setenv("COLUMNS", "160")
+        code, out, _ = run_main(capsys, "--sandbox", "suggest", "rad")
+        assert code == 0
+        lines = out.splitlines()
+        titles = [line for line in lines if line in ("ATTRACTIONS", "VENUES", "EVENTS")]
+        assert titles == ["ATTRACTIONS", "VENUES", "EVENTS"]
+        for kind in ("attractions", "venues", "events"):
+            for item in body["_embedded"][kind]:
+                assert any(item["id"] in line and item["name"] in line for line in lines)
+
+    def test_nothing_suggested(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        install_suggesting_fake(monkeypatch)
+        code, out, _ = run_main(capsys, "--sandbox", "suggest", "zzzqqqxxx")
+        assert (code, out) == (0, "no suggestions\n")
+
+    def test_filters_are_flags(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        suggest_requests: list[dict[str, str]] = []
+        install_suggesting_fake(monkeypatch, log=suggest_requests)
+        code, _, _ = run_main(
+            capsys,
+            "--sandbox",
+            "suggest",
+            "rad",
+            "--size",
+            "3",
+            "--near",
+            "57.64911,10.40744",
+            "--include-fuzzy",
+        )
+        assert code == 0
+        [sent] = suggest_requests
+        assert {k: sent[k] for k in ("keyword", "size", "geoPoint", "includeFuzzy")} == {
+            "keyword": "rad",
+            "size": "3",
+            "geoPoint": "u4pruydqq",
+            "includeFuzzy": "yes",
+        }
+
+    def test_every_suggest_filter_has_a_flag(self) -> None:
+        from ticketmaster_async._endpoints import SUGGEST
+
+        dests = {action.dest for action in build_subparser("suggest")._actions}
+        assert set(SUGGEST.params) - {"query"} <= dests

@@ -3,6 +3,7 @@ the library's warnings on stderr, commands that need no key, and running without
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 import ticketmaster_async
 from ticketmaster_async import Event, Venue, cli
 from ticketmaster_async._cli.logs import REDACTED, StderrLines
+from ticketmaster_async._cli.output import is_terminal
 from ticketmaster_async.testing import SANDBOX_EVENT_ID, SANDBOX_VENUE_ID, FakeDiscoveryAPI
 
 from .cli_support import (
@@ -361,6 +363,40 @@ class TestWarnings:
         )
         lines.emit(record)
         assert capsys.readouterr().err == "error: %d things\n"
+
+    def test_a_broken_stderr_does_not_break_the_command(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        class Closed(io.StringIO):
+            def write(self, text: str) -> int:
+                raise BrokenPipeError("stderr is gone")
+
+        monkeypatch.setattr(sys, "stderr", Closed())
+        lines = StderrLines()
+        record = logging.LogRecord(
+            "ticketmaster_async", logging.WARNING, __file__, 1, "lost", (), None
+        )
+        lines.emit(record)  # handled by logging's handleError, not raised
+        assert lines.held_back == 0
+
+    def test_warnings_show_even_when_the_library_logger_is_quieter(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        package = logging.getLogger("ticketmaster_async")
+        monkeypatch.setattr(package, "level", logging.ERROR)
+        blocker = tmp_path / "a-file"
+        blocker.write_text("not a directory")
+        monkeypatch.setenv("TICKETMASTER_DB_PATH", str(blocker / "state.sqlite3"))
+        code, _, err = run_main(capsys, "usage")
+        assert code == 0
+        assert error_lines(err)[0].startswith("warning: SQLite unreachable")
+        assert package.level == logging.ERROR  # restored
+
+    def test_is_terminal_of_odd_streams(self) -> None:
+        assert is_terminal(io.StringIO()) is False
+        closed = io.StringIO()
+        closed.close()
+        assert is_terminal(closed) is False  # ValueError: I/O operation on closed file
 
     def test_no_warning_lines_with_debug_only_the_debug_log(
         self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path

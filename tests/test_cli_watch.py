@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import io
 import json
 import os
 import re
@@ -20,14 +21,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from ticketmaster_async import cli
+from ticketmaster_async import FieldChange, cli
+from ticketmaster_async._cli import render
 from ticketmaster_async._cli.watch import NAME_PREFIX, default_name
 from ticketmaster_async._store.sqlite import SQLiteStore
 from ticketmaster_async.testing import SANDBOX_EVENT_ID, SANDBOX_VENUE_ID, FakeDiscoveryAPI
@@ -527,3 +530,78 @@ def test_history_of_an_unseen_or_bad_id(capsys: pytest.CaptureFixture[str]) -> N
     code, out, err = run_main(capsys, "history", "../x")
     assert (code, out) == (2, "")
     assert err.startswith("error: invalid event id")
+
+
+def test_a_rescheduled_event_shows_its_start_in_the_venue_zone(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, api: FakeDiscoveryAPI
+) -> None:
+    raw = api.get_event(SANDBOX_EVENT_ID)
+    assert raw is not None
+    new_start = "2016-08-01T00:00:00Z"
+
+    def reschedule(raw: dict[str, Any]) -> None:
+        raw["dates"]["status"]["code"] = "rescheduled"
+        raw["dates"]["start"]["dateTime"] = new_start
+
+    _, lines, _, _ = watch(
+        capsys,
+        monkeypatch,
+        api,
+        "--ids",
+        SANDBOX_EVENT_ID,
+        "--every",
+        EVERY,
+        steps=[changed(SANDBOX_EVENT_ID, reschedule)],
+    )
+    zone = ZoneInfo(raw["_embedded"]["venues"][0]["timezone"])
+
+    def local(text: str) -> str:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(zone)
+        return f"{moment:%Y-%m-%d %H:%M %Z}"
+
+    assert fields_of(lines[1])[4] == (
+        f"status {raw['dates']['status']['code']} → rescheduled; "
+        f"start {local(raw['dates']['start']['dateTime'])} → {local(new_start)}"
+    )
+
+
+def test_a_note_on_a_terminal_names_the_watch(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, api: FakeDiscoveryAPI
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    code, _, _, _ = watch(capsys, monkeypatch, api, "--ids", GB_EVENT_ID, "--name", "named")
+    assert code == cli.EXIT_INTERRUPTED
+    assert terminal.getvalue() == "watching as 'named'; Ctrl-C to stop\n"
+
+
+@pytest.mark.parametrize(
+    ("field", "before", "after", "expected"),
+    [
+        ("venue", None, "KovZpZA7AAEA", ("-", "KovZpZA7AAEA")),
+        (
+            "onsale",
+            (datetime(2024, 1, 1, 9, tzinfo=timezone.utc), None),
+            (datetime(2024, 1, 2, 9, tzinfo=timezone.utc), None),
+            ("2024-01-01 09:00 GMT – -", "2024-01-02 09:00 GMT – -"),
+        ),
+        (
+            "presales",
+            [],
+            [("Fan club", datetime(2024, 1, 1, 9, tzinfo=timezone.utc), None)],
+            ("none", "Fan club – 2024-01-01 09:00 GMT – -"),
+        ),
+        ("price_ranges", [], [], ("none", "none")),
+        ("name", "Old", "New", ("Old", "New")),
+        ("other", 1, 2, ("1", "2")),
+    ],
+)
+def test_change_values_as_text(
+    field: str, before: Any, after: Any, expected: tuple[str, str]
+) -> None:
+    change = FieldChange(field=field, before=before, after=after)
+    assert render.change_value(change, "Europe/London") == expected

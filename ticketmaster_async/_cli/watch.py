@@ -106,4 +106,4 @@ async def watch(tm: TicketmasterClient, args: argparse.Namespace, out: Output) -
             out.json_line(change_document(change))
         else:
             out.text(change_line(change), cut=True)
-    return 0  # a watch never ends by itself: Ctrl-C (exit 130) or an error ends it
+    return 0  # pragma: no cover - a watch never ends by itself: Ctrl-C (130) or an error
