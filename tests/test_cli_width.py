@@ -164,3 +164,28 @@ def test_in_subprocesses(tmp_path: Path) -> None:
         assert process.returncode == 0, err
         assert len(out.splitlines()) >= 2
         assert widest_line(out) <= 80, (args, out)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["search"],
+        ["event"],
+        ["prices"],
+        ["venue"],
+        ["suggest"],
+        ["watch"],
+        ["history"],
+        ["usage"],
+        ["cache", "clear"],
+    ],
+    ids=lambda command: " ".join(command) or "ticketmaster",
+)
+def test_help_fits_80_columns(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = run_main(capsys, *command, "--help")
+    assert code == 0
+    assert widest_line(out) <= 80, out

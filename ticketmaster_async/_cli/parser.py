@@ -31,16 +31,16 @@ RAW_COMMANDS = frozenset({"search", "event", "venue", "suggest"})
 
 EPILOG = """\
 commands:
-  search [QUERY] [--FILTER ...]   events (default 20; --limit N, --all for every match)
-  event ID                        one event
-  prices ID                       every ticket price of one event
-  venue ID                        one venue
-  suggest QUERY [--FILTER ...]    attractions, venues and events matching a few letters
-  watch (--ids A,B | [QUERY] [--FILTER ...]) [--every S] [--name N] [--budget B]
-                                  one line per new, changed or gone event, until Ctrl-C
-  history ID                      the prices and status of an event each time they changed
-  usage                           today's requests, quota, cache and errors (no key needed)
-  cache clear                     drop every cached response (no key needed)
+  search [QUERY] [--FILTER ...]  events (20; --limit N, --all: every match)
+  event ID                       one event
+  prices ID                      every ticket price of one event
+  venue ID                       one venue
+  suggest QUERY [--FILTER ...]   what matches a few letters
+  watch (--ids A,B | [QUERY] [--FILTER ...]) [--every S] [--name N]
+                                 one line per new, changed, gone event (Ctrl-C)
+  history ID                     an event's prices and status as they changed
+  usage                          requests, quota, cache, errors (no key needed)
+  cache clear                    drop every cached response (no key needed)
 
 examples:
   ticketmaster --sandbox search rock
@@ -49,9 +49,9 @@ examples:
   ticketmaster search "Harry Styles" --country GB --limit 50 --json
   ticketmaster watch --ids G5vYZ4F1pE4G1,vvG1zZ9KbsbPCD --every 600 --json
 
---json prints the models (snake_case; API objects also carry fetched_at and stale);
---raw prints the API's JSON as sent. Stale rows (served from the cache because the API
-was unavailable) are marked with * in tables.
+--json prints the models (snake_case; API objects also carry fetched_at and
+stale); --raw the API's JSON as sent. Tables mark stale rows (served from the
+cache because the API was unavailable) with *.
 
 exit codes: 0 success, 1 API error or not found, 2 bad usage, 130 interrupted"""
 
@@ -158,13 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
         ("event", "show one event", "event"),
         ("prices", "show the ticket prices of one event", "event"),
         ("venue", "show one venue", "venue"),
-        ("history", "show the prices and status of one event each time they changed", "event"),
     ):
         command(name, text).add_argument("id", metavar="ID", help=f"{what} id")
     suggest = command("suggest", "attractions, venues and events matching a few letters")
     suggest.add_argument("query", metavar="QUERY", help="the text typed so far")
     add_filter_flags(suggest, SUGGEST, skip=("query",))
     _add_watch(command("watch", "report new, changed and gone events until interrupted"))
+    command(
+        "history", "show the prices and status of one event each time they changed"
+    ).add_argument("id", metavar="ID", help="event id")
     command("usage", "show today's requests, quota, cache and error statistics")
     cache = command("cache", "manage the response cache")
     cache_commands = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
