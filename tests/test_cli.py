@@ -7,6 +7,7 @@ formatting and error paths (coverage is not collected from subprocesses).
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import io
 import json
@@ -15,6 +16,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 from datetime import datetime, timezone
 from decimal import Decimal
 from importlib.metadata import entry_points
@@ -995,3 +997,41 @@ class TestSuggest:
 
         dests = {action.dest for action in build_subparser("suggest")._actions}
         assert set(SUGGEST.params) - {"query"} <= dests
+
+
+# -- Ctrl-C ------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_cancels_the_command_where_it_waits(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ticketmaster_async._cli import commands
+
+    seen: list[str] = []
+
+    async def waits(tm: TicketmasterClient, args: Any, out: Any) -> int:
+        try:
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C while the command waits below
+            await asyncio.sleep(TIMEOUT)
+        finally:
+            seen.append("cleaned up")
+            await tm.usage()  # the client is still usable on the way out
+            seen.append("client still open")
+        return 0
+
+    monkeypatch.setitem(commands.COMMANDS, "usage", waits)
+    code, out, err = run_main(capsys, "--sandbox", "usage")
+    assert (code, out, err) == (cli.EXIT_INTERRUPTED, "", "")
+    assert seen == ["cleaned up", "client still open"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+
+def test_main_runs_outside_the_main_thread(capsys: pytest.CaptureFixture[str]) -> None:
+    # No signal handler can be installed there (embedding the CLI in a worker thread).
+    codes: list[int] = []
+    worker = threading.Thread(target=lambda: codes.append(cli.main(["--sandbox", "usage"])))
+    worker.start()
+    worker.join(TIMEOUT)
+    assert codes == [0]
+    assert "daily limit" in capsys.readouterr().out

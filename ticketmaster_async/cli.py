@@ -39,8 +39,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from ._cli.logs import StderrLines, stderr_logging
@@ -115,6 +116,30 @@ async def _run(args: argparse.Namespace, lines: StderrLines | None) -> int:
         return await COMMANDS[args.command](tm, args, output)
 
 
+async def _interruptible(command: Coroutine[Any, Any, int]) -> int:
+    """Run ``command``; Ctrl-C cancels it where it waits and ends as ``KeyboardInterrupt``.
+
+    So every ``finally`` and ``async with`` on the way out runs (a watch gives its lease back,
+    the client closes its store) on every Python: before 3.11 ``asyncio.run`` lets SIGINT
+    raise wherever the interpreter happens to be, even in the middle of a store write.
+    """
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    try:
+        # asyncio.run runs this coroutine as a task: current_task() is never None here.
+        loop.add_signal_handler(signal.SIGINT, task.cancel)  # type: ignore[union-attr]
+        installed = True
+    except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+        installed = False
+    try:
+        return await command
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None  # nothing but Ctrl-C cancels the command's task
+    finally:
+        if installed:
+            loop.remove_signal_handler(signal.SIGINT)
+
+
 def _rich_missing() -> bool:
     try:
         import rich  # noqa: F401
@@ -169,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     with stderr_logging(debug=args.debug) as lines:
         try:
-            return asyncio.run(_run(args, lines))
+            return asyncio.run(_interruptible(_run(args, lines)))
         except KeyboardInterrupt:
             return EXIT_INTERRUPTED
         except BrokenPipeError:
