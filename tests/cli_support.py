@@ -136,7 +136,7 @@ def rendered(renderable: Any, *, width: int = 200) -> list[str]:
 
     from rich.console import Console
 
-    from ticketmaster_async._cli.render import Trimmed
+    from ticketmaster_async._cli.layout import Trimmed
 
     stream = io.StringIO()
     Console(file=stream, width=width, color_system=None, markup=False).print(Trimmed(renderable))

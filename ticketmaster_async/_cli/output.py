@@ -23,7 +23,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from ..models._base import FreshModel
-from .render import Trimmed
+from .layout import Trimmed
 
 __all__ = ["Mode", "Output", "dump", "is_terminal"]
 
