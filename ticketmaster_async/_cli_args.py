@@ -16,7 +16,7 @@ from ._exceptions import ConfigurationError
 from ._params import Choice, Flag, Kind, TriState
 from ._query import Endpoint
 
-__all__ = ["add_filter_flags", "filter_values", "flag_names"]
+__all__ = ["add_filter_flags", "filter_values", "flag_names", "value_reader"]
 
 #: Choices spelled out in the usage line; longer lists go to the help text.
 _LISTED_CHOICES = 4
@@ -27,7 +27,9 @@ def flag_names(name: str, extra: Collection[str] = ()) -> list[str]:
     return [f"--{name.replace('_', '-')}", *extra]
 
 
-def _reader(kind: Kind) -> Callable[[str], Any]:
+def value_reader(kind: Kind) -> Callable[[str], Any]:
+    """An argparse ``type`` that reads a word as ``kind`` does; a bad value is a usage error."""
+
     def read(text: str) -> Any:
         try:
             value = kind.from_text(text)
@@ -59,7 +61,7 @@ def add_filter_flags(
             "default": argparse.SUPPRESS,
             "help": f"{param.doc} (sent as {param.api})",
             "metavar": kind.metavar,
-            "type": _reader(kind),
+            "type": value_reader(kind),
         }
         if isinstance(kind, Choice) and len(kind.values) <= _LISTED_CHOICES:
             options["metavar"] = "{" + ",".join(kind.values) + "}"
