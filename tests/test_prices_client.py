@@ -103,3 +103,20 @@ async def test_event_without_price_information_is_empty_list() -> None:
     api = FakeDiscoveryAPI(requests_per_second=None, offers="not_found")
     async with make_client(transport=api.transport(), offers=True) as tm:
         assert await tm.get_ticket_prices("Z7r9jZ1Ad4s-N") == []
+
+
+async def test_prices_carry_the_freshness_of_their_event() -> None:
+    from ticketmaster_async.testing import SANDBOX_EVENT_ID, FakeDiscoveryAPI
+
+    from .clients import FakeClock, make_client
+
+    clock = FakeClock()
+    api = FakeDiscoveryAPI(clock=clock)
+    async with make_client(clock=clock, transport=api.transport(), cache_ttl=60) as tm:
+        fresh = await tm.get_ticket_prices(SANDBOX_EVENT_ID)
+        clock.now += 61
+        api.always_fail(503)
+        stale = await tm.get_ticket_prices(SANDBOX_EVENT_ID)
+    assert fresh and all(p.fetched_at is not None and not p.stale for p in fresh)
+    assert fresh[0].fetched_at is not None and fresh[0].fetched_at.timestamp() == 1_700_000_000
+    assert stale and all(p.stale for p in stale)

@@ -19,6 +19,7 @@ from .._exceptions import (
 from .._json import loads as json_loads
 from .._params import check_id
 from ..models import TicketPrice
+from ..models._base import mark_fresh
 from .events import EventsResource
 
 __all__ = ["PricesResource"]
@@ -86,9 +87,13 @@ class PricesResource(EventsResource):
             )
             if body is not None:
                 top_picks = pricing.prices_from_top_picks(body)
-        return pricing.merge_prices(
+        prices = pricing.merge_prices(
             offers, top_picks, pricing.prices_from_price_ranges(event.price_ranges)
         )
+        if event.fetched_at is not None:  # the prices are as fresh as the event they belong to
+            for price in prices:
+                mark_fresh(price, fetched_at=event.fetched_at, stale=event.stale)
+        return prices
 
     async def _optional_source(
         self, name: str, path: str, tags: Sequence[str], refresh: bool
