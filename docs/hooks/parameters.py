@@ -68,9 +68,7 @@ def _cell(text: str) -> str:
 
 
 def _method_links(names: tuple[str, ...]) -> str:
-    return ", ".join(
-        f"[`{name}`][ticketmaster_async.TicketmasterClient.{name}]" for name in names
-    )
+    return ", ".join(f"[`{name}`][ticketmaster_async.TicketmasterClient.{name}]" for name in names)
 
 
 def describe_rule(rule: Any) -> str:
@@ -104,9 +102,7 @@ def _rows(endpoint: Endpoint) -> list[str]:
         if keyword in positional:
             place = list(positional).index(keyword) + 1
             shown += f" ({place}{'st' if place == 1 else 'nd'} positional)"
-        rows.append(
-            f"| {shown} | `{param.kind.type_doc()}` | `{param.api}` | {_cell(param.doc)} |"
-        )
+        rows.append(f"| {shown} | `{param.kind.type_doc()}` | `{param.api}` | {_cell(param.doc)} |")
     return rows
 
 
@@ -145,15 +141,12 @@ def _detail_section() -> list[str]:
     for name, endpoint in DETAIL.items():
         method = DETAIL_METHODS[name]
         lines.append(
-            f"| [`{method}`][ticketmaster_async.TicketmasterClient.{method}] "
-            f"| `{endpoint.path}` |"
+            f"| [`{method}`][ticketmaster_async.TicketmasterClient.{method}] | `{endpoint.path}` |"
         )
     shared = {
         keyword: param for endpoint in DETAIL.values() for keyword, param in endpoint.params.items()
     }
-    differing = [
-        endpoint.name for endpoint in DETAIL.values() if endpoint.params != shared
-    ]
+    differing = [endpoint.name for endpoint in DETAIL.values() if endpoint.params != shared]
     if differing:
         raise ValueError(f"detail endpoints with their own parameters: {differing}")
     lines += ["", *_rows(next(iter(DETAIL.values()))), ""]
