@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Iterator
 from datetime import date, datetime, time, timezone, tzinfo
 from decimal import Decimal
 from functools import lru_cache
@@ -70,6 +69,10 @@ class FreshModel(BaseModel):
     ``fetched_at`` and ``stale`` are private state set by the client (see :func:`mark_fresh`),
     not fields: dumps leave them out and ``==`` ignores them.
     """
+
+    #: List fields whose items are answers in their own right (a page's ``items``): what
+    #: :func:`mark_fresh` marks besides the model itself.
+    _FRESH_CHILDREN: ClassVar[tuple[str, ...]] = ()
 
     @property
     def fetched_at(self) -> datetime | None:
@@ -180,38 +183,30 @@ class TMModel(FreshModel):
         return f"{cls.__name__} {shown(ident)}" if isinstance(ident, str) else cls.__name__
 
 
-def _nested(model: FreshModel) -> Iterator[FreshModel]:
-    """``model`` and every model held in its fields (lists, tuples and dict values included),
-    each once; iterative, so neither depth nor a cycle in an ``Any`` field can hurt."""
-    stack: list[Any] = [model]
-    seen: set[int] = set()
-    while stack:
-        value = stack.pop()
-        if not isinstance(value, (FreshModel, list, tuple, dict)) or id(value) in seen:
-            continue
-        seen.add(id(value))
-        if isinstance(value, FreshModel):
-            yield value
-            stack.extend(value.__dict__.values())
-        else:
-            stack.extend(value.values() if isinstance(value, dict) else value)
-
-
 def mark_fresh(model_or_page: FreshModel, *, fetched_at: datetime, stale: bool) -> None:
-    """Set ``fetched_at`` and ``stale`` on a model or page and on every model inside it.
+    """Set ``fetched_at`` and ``stale`` on what the client returns.
 
-    The client calls this on what it returns: a page's items, an event's venues and
-    attractions and a suggestion's entries all carry the answer's freshness.
+    That is the model itself and, for a container of answers (a ``Page``, ``Suggestions``: the
+    fields a class names in ``_FRESH_CHILDREN``), each item of those lists. Models nested
+    inside an answer (an event's venues, images, …) are left alone: the answer they belong to
+    carries the freshness, and walking every nested model cost more than parsing some of them.
 
     Args:
         model_or_page: any model of this package, or a ``Page``.
         fetched_at: when the API produced the answer (aware).
         stale: whether it was served past ``cache_ttl`` because the API was unavailable.
     """
-    for model in _nested(model_or_page):
-        private = _private(model)
-        private[_FETCHED_AT] = fetched_at
-        private[_STALE] = stale
+    _set_fresh(model_or_page, fetched_at, stale)
+    for name in model_or_page._FRESH_CHILDREN:
+        for item in getattr(model_or_page, name):
+            if isinstance(item, FreshModel):
+                _set_fresh(item, fetched_at, stale)
+
+
+def _set_fresh(model: FreshModel, fetched_at: datetime, stale: bool) -> None:
+    private = _private(model)
+    private[_FETCHED_AT] = fetched_at
+    private[_STALE] = stale
 
 
 def get_path(data: Any, *keys: str) -> Any:

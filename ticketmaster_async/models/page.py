@@ -15,8 +15,10 @@ class Page(FreshModel, Generic[T]):
     """One page of results: ``number`` counts from 0.
 
     Like every model it carries ``fetched_at`` and ``stale`` (not fields: dumps leave them out
-    and ``==`` ignores them).
+    and ``==`` ignores them); so does each of its items.
     """
+
+    _FRESH_CHILDREN = ("items",)
 
     number: int
     size: int

@@ -18,10 +18,12 @@ class Suggestions(TMModel):
     ``Suggestions.model_validate(body)`` reads a suggest answer
     (``{"_embedded": {"attractions": [...], "venues": [...], "events": [...]}}``); each list
     is empty when the API leaves it out, and a malformed entry is dropped (with a WARNING),
-    never the whole answer. Anything else the API sends (``products``, ``_links``) stays in
+    never the whole answer. Each entry carries the answer's ``fetched_at`` and ``stale``, like
+    the object itself. Anything else the API sends (``products``, ``_links``) stays in
     ``.raw``.
     """
 
+    _FRESH_CHILDREN = ("attractions", "venues", "events")
     _API_PATHS = {
         "attractions": ("_embedded", "attractions"),
         "venues": ("_embedded", "venues"),
