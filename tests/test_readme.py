@@ -57,6 +57,7 @@ SHELL_LINES = [
 def test_the_install_lines_work_from_a_checkout() -> None:
     text = README.read_text(encoding="utf-8")
     assert "pip install ." in SHELL_LINES
+    assert 'pip install ".[cli]"' in SHELL_LINES  # the command's tables need rich
     assert 'pip install ".[redis]"' in SHELL_LINES
     assert "not yet on a public package index" in text
     assert "pip install ticketmaster-async" not in text  # not published: it would fail
@@ -78,7 +79,10 @@ def test_the_readme_cli_line_runs_against_the_sandbox_without_a_key(tmp_path: Pa
             check=False,
         )
         assert done.returncode == 0, done.stdout + done.stderr
-        assert "SYNTHeLdn0001" in done.stdout  # a rock event of the sandbox
+        assert re.search(r"\bSYNTH\w+", done.stdout), done.stdout  # rows of sandbox events
+        if line == "ticketmaster --sandbox search rock":
+            assert "SYNTHeLdn0001" in done.stdout  # a rock event of the sandbox
+    assert "ticketmaster --sandbox search rock" in lines
 
 
 def test_the_readme_test_command_is_what_ci_runs() -> None:
