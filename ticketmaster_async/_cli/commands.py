@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from rich.console import RenderableType
 
@@ -14,7 +15,7 @@ from .._client import TicketmasterClient
 from .._constants import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from .._endpoints import EVENTS, SUGGEST
 from ..models import Event, Suggestions
-from ..models._base import FreshModel
+from ..models._base import FreshModel, TMModel
 from .output import Output, dump
 from .render import (
     NO_VALUE,
@@ -36,6 +37,9 @@ __all__ = ["COMMANDS", "EXIT_NOT_FOUND", "EXIT_OK", "Command"]
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
+
+#: A model ``event`` / ``venue`` show by id.
+_Shown = TypeVar("_Shown", bound=TMModel)
 
 Command = Callable[[TicketmasterClient, argparse.Namespace, Output], Awaitable[int]]
 
@@ -82,18 +86,24 @@ async def search(tm: TicketmasterClient, args: argparse.Namespace, out: Output) 
     return EXIT_OK
 
 
-async def event(tm: TicketmasterClient, args: argparse.Namespace, out: Output) -> int:
-    """``event ID``."""
-    found = await tm.get_event_details(args.id)
+def _show_one(
+    out: Output, wanted: str, found: _Shown | None, block: Callable[[_Shown], RenderableType]
+) -> int:
+    """One model by id: its block, its clean dump (``--json``) or the API's JSON (``--raw``)."""
     if found is None:
-        return _not_found(args.id)
+        return _not_found(wanted)
     if out.mode == "json":
         out.json(dump(found))
     elif out.mode == "raw":
         out.json(found.raw)
     else:
-        out.show(event_block(found))
+        out.show(block(found))
     return EXIT_OK
+
+
+async def event(tm: TicketmasterClient, args: argparse.Namespace, out: Output) -> int:
+    """``event ID``."""
+    return _show_one(out, args.id, await tm.get_event_details(args.id), event_block)
 
 
 async def prices(tm: TicketmasterClient, args: argparse.Namespace, out: Output) -> int:
@@ -122,16 +132,7 @@ async def prices(tm: TicketmasterClient, args: argparse.Namespace, out: Output) 
 
 async def venue(tm: TicketmasterClient, args: argparse.Namespace, out: Output) -> int:
     """``venue ID``."""
-    found = await tm.get_venue(args.id)
-    if found is None:
-        return _not_found(args.id)
-    if out.mode == "json":
-        out.json(dump(found))
-    elif out.mode == "raw":
-        out.json(found.raw)
-    else:
-        out.show(venue_block(found))
-    return EXIT_OK
+    return _show_one(out, args.id, await tm.get_venue(args.id), venue_block)
 
 
 def _show_suggestions(out: Output, found: Suggestions) -> None:
