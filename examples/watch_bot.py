@@ -42,7 +42,7 @@ def shown(value: object) -> str:
     if isinstance(value, list):
         return ", ".join(shown(item) for item in value) or "none"
     if isinstance(value, PriceRange):
-        return f"{value.min}-{value.max} {value.currency}"
+        return f"{value.min:.2f}-{value.max:.2f} {value.currency}"
     if isinstance(value, EventStatus):
         return value.value
     if isinstance(value, datetime):
