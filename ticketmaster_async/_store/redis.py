@@ -82,9 +82,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from .._constants import DAILY_WINDOW_SECONDS, LOGGER_NAME, QUOTA_RESET_MAX_AHEAD_SECONDS
 from .._exceptions import ConfigurationError
+from ._rows import check_lease_ttl, check_max_points, usage_cutoff_day
 from ._time import UtcDays
 from .base import Admission, CacheEntry, QuotaState, Store
-from .memory import MemoryStore, check_lease_ttl, check_max_points, usage_cutoff_day
+from .memory import MemoryStore
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

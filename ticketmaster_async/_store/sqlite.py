@@ -85,9 +85,7 @@ from .._constants import (
 )
 from .._exceptions import ConfigurationError
 from . import _worker
-from ._time import UtcDays, plausible_reset
-from .base import Admission, CacheEntry, QuotaState, Store
-from .memory import (
+from ._rows import (
     LimiterRow,
     admit_row,
     check_lease_ttl,
@@ -97,6 +95,8 @@ from .memory import (
     refusal,
     usage_cutoff_day,
 )
+from ._time import UtcDays, plausible_reset
+from .base import Admission, CacheEntry, QuotaState, Store
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore", "UnsupportedSchemaError"]
 
