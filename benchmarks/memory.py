@@ -52,7 +52,7 @@ CHILD_TIMEOUT = 600.0
 
 
 def eviction_slack(max_entries: int) -> int:
-    """Entries a store may hold beyond ``max_entries`` (see ``_store/sqlite.py``)."""
+    """Entries a store may hold beyond ``max_entries`` (see ``_store/sqlite/cache.py``)."""
     every = min(
         CACHE_EVICTION_MAX_CHECK_INTERVAL, max(1, max_entries // CACHE_EVICTION_SLACK_DIVISOR)
     )

@@ -60,8 +60,8 @@ from functools import cached_property
 from typing import TypeVar
 
 from .._constants import FALLBACK_PENDING_HISTORY_POINTS, LOGGER_NAME, PRICE_HISTORY_MAX_POINTS
+from ._rows import add_usage
 from .base import Admission, CacheEntry, QuotaState, Store
-from .memory import add_usage
 
 __all__ = [
     "DEFAULT_RETRY_AFTER",
