@@ -1235,6 +1235,35 @@ async def test_sqlite_hot_statements_never_leave_the_loop_thread(
     await opened.aclose()
 
 
+async def test_sqlite_price_points_seen_again_unchanged_never_leave_the_loop_thread(
+    open_sqlite: OpenSQLite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bot sees the same prices over and over: those points append nothing, so they must not
+    # cost a worker transaction (the miss path records every detail answer's point).
+    opened = await open_sqlite(tmp_path / "state.sqlite3")
+    first = [("E1", NOW, '{"p": 1}'), ("E2", NOW, '{"p": 2}')]
+    assert await opened.history_append(first, max_points=5) == 2
+    worker = _spy_worker(monkeypatch)
+
+    again = [("E2", NOW + 1, '{"p": 2}'), ("E1", NOW + 1, '{"p": 1}'), ("E1", NOW + 2, '{"p": 1}')]
+    assert await opened.history_append(again, max_points=5) == 0
+    assert worker == []
+    # One new payload anywhere in a batch: the worker's transaction decides every point.
+    changed = [("E1", NOW + 3, '{"p": 1}'), ("E2", NOW + 3, '{"p": 3}'), ("E3", NOW + 3, "{}")]
+    assert await opened.history_append(changed, max_points=5) == 2
+    assert len(worker) == 1
+    # A return to an earlier payload is a difference from the last point.
+    assert await opened.history_append([("E2", NOW + 4, '{"p": 2}')], max_points=5) == 1
+    monkeypatch.undo()
+    assert [payload for _, payload in await opened.history_get("E2")] == [
+        '{"p": 2}',
+        '{"p": 3}',
+        '{"p": 2}',
+    ]
+    assert await opened.history_get("E1") == [(NOW, '{"p": 1}')]
+    await opened.aclose()
+
+
 async def test_sqlite_large_bodies_go_through_the_worker(
     open_sqlite: OpenSQLite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -20,6 +20,13 @@ DELETE FROM price_history WHERE event_id = ? AND id <= (
     SELECT id FROM price_history WHERE event_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?
 )
 """
+# The last payload of each of up to _LAST_CHUNK events (one statement, on the loop thread).
+_LAST_CHUNK = 200
+_HISTORY_LASTS = """
+SELECT event_id, payload FROM price_history WHERE id IN (
+    SELECT max(id) FROM price_history WHERE event_id IN ({marks}) GROUP BY event_id
+)
+"""
 _HISTORY_GET = "SELECT at, payload FROM price_history WHERE event_id = ? ORDER BY id"
 _HISTORY_STALE_EVENTS = """
 SELECT event_id FROM price_history
@@ -43,6 +50,8 @@ class SQLiteHistory(SQLiteCore):
         if not points:
             return 0
         batch = list(points)
+        if self._fast is not None and self._nothing_new(batch):
+            return 0  # the usual case (prices seen again unchanged): no write, no thread hop
 
         def job(conn: sqlite3.Connection) -> int:
             appended = 0
@@ -60,6 +69,22 @@ class SQLiteHistory(SQLiteCore):
             return appended
 
         return await self._batch(job)
+
+    def _nothing_new(self, batch: list[tuple[str, float, str]]) -> bool:
+        """Whether every point of ``batch`` repeats its event's last point, as read on the
+        loop-thread connection (a read it cannot make at once counts as "maybe new": the
+        worker's transaction decides). Skipping then is the same as appending in that
+        transaction: it would append nothing."""
+        events = list(dict.fromkeys(event_id for event_id, _, _ in batch))
+        last: dict[str, str] = {}
+        for start in range(0, len(events), _LAST_CHUNK):
+            chunk = events[start : start + _LAST_CHUNK]
+            sql = _HISTORY_LASTS.format(marks=",".join("?" * len(chunk)))
+            done = self._fast_run(sql, chunk)
+            if done is None:
+                return False
+            last.update((str(event_id), str(payload)) for event_id, payload in done[0])
+        return all(last.get(event_id) == payload for event_id, _, payload in batch)
 
     async def history_get(self, event_id: str) -> list[tuple[float, str]]:
         """The points of ``event_id``, oldest first (on the worker thread)."""
