@@ -19,10 +19,14 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+import redis.asyncio as redis_asyncio
+
+from ticketmaster_async._store.redis import RedisStore
 
 __all__ = [
     "RedisServer",
@@ -209,3 +213,28 @@ def session_redis_server(config: pytest.Config) -> RedisServer:
 def redis_server_fixture(request: pytest.FixtureRequest) -> RedisServer:
     """The session's ``redis-server`` on loopback; tests keep apart with :func:`unique_prefix`."""
     return session_redis_server(request.config)
+
+
+@pytest.fixture(name="raw")
+async def raw_fixture(redis_server: RedisServer) -> AsyncIterator[Any]:
+    """A plain client on the session's server, to look at what the store wrote."""
+    client = redis_asyncio.Redis.from_url(redis_server.url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(name="make_store")
+async def make_store_fixture(redis_server: RedisServer) -> AsyncIterator[Any]:
+    """``make(prefix=None, **kwargs)``: an opened RedisStore on the session's server."""
+    created: list[RedisStore] = []
+
+    async def make(prefix: str | None = None, **kwargs: Any) -> RedisStore:
+        kwargs.setdefault("max_entries", 100)
+        store = RedisStore(redis_server.url, prefix=prefix or unique_prefix(), **kwargs)
+        created.append(store)
+        await store.open()
+        return store
+
+    yield make
+    for store in created:
+        await store.aclose()

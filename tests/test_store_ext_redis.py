@@ -5,16 +5,21 @@ Redis too, in ``tests/test_store_ext.py``."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import redis.asyncio as redis_asyncio
 
-from tests.redis_server import RedisServer, redis_server_fixture, unique_prefix  # noqa: F401
+from tests.redis_server import (  # noqa: F401
+    RedisServer,
+    make_store_fixture,
+    raw_fixture,
+    redis_server_fixture,
+    unique_prefix,
+)
 from ticketmaster_async._store import redis as redis_module
 from ticketmaster_async._store.base import CacheEntry
-from ticketmaster_async._store.redis import EXPIRY_SLACK_SECONDS, RedisStore
+from ticketmaster_async._store.redis import EXPIRY_SLACK_SECONDS
 
 NOW = 1_700_000_000.0
 #: How far Redis's clock (TIME) and this process's may be apart: the same machine.
@@ -25,31 +30,6 @@ def entry(key: str, *, stored_at: float, ttl: float = 60.0) -> CacheEntry:
     return CacheEntry(
         key=key, status=200, body=b'{"id": 1}', stored_at=stored_at, expires_at=stored_at + ttl
     )
-
-
-@pytest.fixture(name="raw")
-async def raw_fixture(redis_server: RedisServer) -> AsyncIterator[redis_asyncio.Redis]:
-    """A plain client on the session's server, to look at what the store wrote."""
-    client = redis_asyncio.Redis.from_url(redis_server.url)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture(name="make_store")
-async def make_store_fixture(redis_server: RedisServer) -> AsyncIterator[Any]:
-    """``make(prefix=None, **kwargs)``: an opened RedisStore on the session's server."""
-    created: list[RedisStore] = []
-
-    async def make(prefix: str | None = None, **kwargs: Any) -> RedisStore:
-        kwargs.setdefault("max_entries", 100)
-        store = RedisStore(redis_server.url, prefix=prefix or unique_prefix(), **kwargs)
-        created.append(store)
-        await store.open()
-        return store
-
-    yield make
-    for store in created:
-        await store.aclose()
 
 
 async def ttls_of(raw: redis_asyncio.Redis, prefix: str) -> dict[str, int]:

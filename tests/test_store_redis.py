@@ -18,7 +18,14 @@ import redis.asyncio as redis_asyncio
 from redis import exceptions as redis_errors
 
 from tests import redis_server as redis_server_module
-from tests.redis_server import RedisServer, free_port, redis_server_fixture, unique_prefix  # noqa: F401
+from tests.redis_server import (  # noqa: F401
+    RedisServer,
+    free_port,
+    make_store_fixture,
+    raw_fixture,
+    redis_server_fixture,
+    unique_prefix,
+)
 from ticketmaster_async import Settings, TicketmasterClient
 from ticketmaster_async._constants import DAILY_WINDOW_SECONDS, LOGGER_NAME
 from ticketmaster_async._exceptions import ConfigurationError
@@ -70,31 +77,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture(name="raw")
-async def raw_fixture(redis_server: RedisServer) -> AsyncIterator[redis_asyncio.Redis]:
-    """A plain client on the session's server, to look at what the store wrote."""
-    client = redis_asyncio.Redis.from_url(redis_server.url)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture(name="make_store")
-async def make_store_fixture(redis_server: RedisServer) -> AsyncIterator[Any]:
-    """``make(prefix=None, **kwargs)``: an opened RedisStore on the session's server."""
-    created: list[RedisStore] = []
-
-    async def make(prefix: str | None = None, **kwargs: Any) -> RedisStore:
-        kwargs.setdefault("max_entries", 100)
-        store = RedisStore(redis_server.url, prefix=prefix or unique_prefix(), **kwargs)
-        created.append(store)
-        await store.open()
-        return store
-
-    yield make
-    for store in created:
-        await store.aclose()
 
 
 async def keys_of(raw: redis_asyncio.Redis, prefix: str) -> list[bytes]:
