@@ -116,21 +116,7 @@ class MemoryStore(Store):
     async def cache_set(self, entry: CacheEntry, *, tags: Sequence[str] = (), keep: float) -> None:
         """Store ``entry`` under ``tags``, then evict the oldest entries beyond the bound."""
         self._check_open()
-        self._remove(entry.key)
-        self._seq += 1
-        unique_tags = tuple(dict.fromkeys(tags))
-        frozen = CacheEntry(
-            key=entry.key,
-            status=entry.status,
-            body=entry.body,
-            stored_at=entry.stored_at,
-            expires_at=entry.expires_at,
-            headers=dict(entry.headers),
-        )
-        self._cache[entry.key] = _Cached(frozen, entry.expires_at + keep, unique_tags, self._seq)
-        for tag in unique_tags:
-            self._tags.setdefault(tag, set()).add(entry.key)
-        heapq.heappush(self._ages, _AgeMark(entry.stored_at, entry.key, self._seq))
+        self._put(entry, tags=tags, keep=keep)
         self._evict()
 
     def _evict(self) -> None:

@@ -47,6 +47,16 @@ end
 local function extend(key, ttl)
   if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, int(ttl)) end
 end
+local function evict_beyond(max_entries, ttl)
+  -- The oldest entries past the bound go; the indexes live at least as long as ttl.
+  local over = redis.call('ZCARD', AGE) - max_entries
+  if over > 0 then
+    for _, old in ipairs(redis.call('ZRANGE', AGE, 0, over - 1)) do remove(old) end
+  end
+  extend(AGE, ttl)
+  extend(KEEP, ttl)
+  extend(GONE, ttl)
+end
 """
 
 # ARGV[3..]: key, status, body, headers, stored_at, expires_at, keep_until, ttl_ms,
@@ -68,13 +78,7 @@ for i = 13, #ARGV do
   redis.call('SADD', T .. ARGV[i], key)
   extend(T .. ARGV[i], ttl)
 end
-local over = redis.call('ZCARD', AGE) - max_entries
-if over > 0 then
-  for _, old in ipairs(redis.call('ZRANGE', AGE, 0, over - 1)) do remove(old) end
-end
-extend(AGE, ttl)
-extend(KEEP, ttl)
-extend(GONE, ttl)
+evict_beyond(max_entries, ttl)
 return 1
 """
 )
@@ -160,13 +164,7 @@ while i <= #ARGV do
   longest = math.max(longest, ttl)
   i = i + 10 + ntags
 end
-local over = redis.call('ZCARD', AGE) - max_entries
-if over > 0 then
-  for _, old in ipairs(redis.call('ZRANGE', AGE, 0, over - 1)) do remove(old) end
-end
-extend(AGE, longest)
-extend(KEEP, longest)
-extend(GONE, longest)
+evict_beyond(max_entries, longest)
 return 1
 """
 )
